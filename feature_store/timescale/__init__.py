@@ -1,0 +1,1 @@
+"""The history store: TimescaleDB (or plain PostgreSQL) schema, migrations and queries."""

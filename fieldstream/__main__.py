@@ -1,0 +1,5 @@
+import sys
+
+from fieldstream.cli import main
+
+sys.exit(main())

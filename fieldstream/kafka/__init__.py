@@ -1,0 +1,1 @@
+"""Thin, typed helpers around confluent-kafka: client configs, topic admin."""

@@ -1,0 +1,1 @@
+"""The local stack: real services (Kafka, PostgreSQL, Redis, MLflow) as local processes."""
