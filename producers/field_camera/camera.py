@@ -39,15 +39,21 @@ class NoiseBank:
         h = mix64(self.key, index)
         r0 = h % _NOISE_PAD_ROWS
         c0 = (h >> 20) % _NOISE_PAD_COLS
-        window = self.values[r0:r0 + rows, c0:c0 + cols]
+        window = self.values[r0 : r0 + rows, c0 : c0 + cols]
         return window[::-1] if (h >> 40) & 1 else window
 
 
 class Gps:
     """Simulated GPS moving along the crop rows from a per-device origin."""
 
-    def __init__(self, device_seed: int, origin_lat: float | None, origin_lon: float | None,
-                 heading_deg: float | None, boom_offset_m: float) -> None:
+    def __init__(
+        self,
+        device_seed: int,
+        origin_lat: float | None,
+        origin_lon: float | None,
+        heading_deg: float | None,
+        boom_offset_m: float,
+    ) -> None:
         u = uniforms(device_seed, "gps", n=3)
         self.lat0 = origin_lat if origin_lat is not None else 52.0 + 0.5 * u[0]
         self.lon0 = origin_lon if origin_lon is not None else 5.0 + 0.8 * u[1]
@@ -67,8 +73,14 @@ class Gps:
 class Camera:
     """Frames from tiles: one :class:`~producers.field_camera.tiles.TileRenderer` per season."""
 
-    def __init__(self, renderers: dict[str, TileRenderer], height: int, width: int, noise: NoiseBank,
-                 min_visible_px: int) -> None:
+    def __init__(
+        self,
+        renderers: dict[str, TileRenderer],
+        height: int,
+        width: int,
+        noise: NoiseBank,
+        min_visible_px: int,
+    ) -> None:
         self.renderers = renderers
         self.height = height
         self.width = width
@@ -100,8 +112,9 @@ class Camera:
             parts.append((self.tile(k, style), a, b, a + shift))
         return parts
 
-    def shoot(self, index: int, g0: int, style: str, with_mask: bool) -> tuple[
-            np.ndarray, tuple[FrameObject, ...], np.ndarray | None]:
+    def shoot(
+        self, index: int, g0: int, style: str, with_mask: bool
+    ) -> tuple[np.ndarray, tuple[FrameObject, ...], np.ndarray | None]:
         """Image, visible objects (by plant id) and, on request, the instance mask of one frame."""
         H, W = self.height, self.width
         parts = self._parts(g0, style)
@@ -111,9 +124,9 @@ class Camera:
         for tile, a, b, r in parts:
             src = tile.image[a:b].reshape(b - a, 3 * W)
             if noise is None:
-                flat[r:r + b - a] = src
+                flat[r : r + b - a] = src
             else:
-                np.add(src, noise[r:r + b - a], out=flat[r:r + b - a])
+                np.add(src, noise[r : r + b - a], out=flat[r : r + b - a])
         objects = self._objects(parts)
         mask = self._mask(parts, objects) if with_mask else None
         return image, objects, mask
@@ -146,15 +159,22 @@ class Camera:
             name, class_id = kinds[pid]
             box = None
             if count >= self.min_visible_px:
-                box = Box(class_id, CLASS_NAMES[class_id], name, left / W, top / H, (right + 1) / W,
-                          (bottom + 1) / H)
+                box = Box(
+                    class_id,
+                    CLASS_NAMES[class_id],
+                    name,
+                    left / W,
+                    top / H,
+                    (right + 1) / W,
+                    (bottom + 1) / H,
+                )
             objects.append(FrameObject(pid, name, class_id, CLASS_NAMES[class_id], count, box))
         return tuple(objects)
 
     def _mask(self, parts: list[tuple[Tile, int, int, int]], objects: tuple[FrameObject, ...]) -> np.ndarray:
         ids = np.zeros((self.height, self.width), dtype=np.int32)
         for tile, a, b, r in parts:
-            ids[r:r + b - a] = tile.mask[a:b]
+            ids[r : r + b - a] = tile.mask[a:b]
         order = np.array([o.instance_id for o in objects], dtype=np.int32)
         if order.size == 0:
             return np.zeros_like(ids)

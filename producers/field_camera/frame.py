@@ -32,14 +32,23 @@ class Box:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "class_id": self.class_id, "class_name": self.class_name, "kind": self.kind,
-            "x1": self.x1, "y1": self.y1, "x2": self.x2, "y2": self.y2,
+            "class_id": self.class_id,
+            "class_name": self.class_name,
+            "kind": self.kind,
+            "x1": self.x1,
+            "y1": self.y1,
+            "x2": self.x2,
+            "y2": self.y2,
         }
 
     def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
         """The box as integer pixel edges ``(c0, r0, c1, r1)`` (exclusive ends)."""
-        return (round(self.x1 * width), round(self.y1 * height), round(self.x2 * width),
-                round(self.y2 * height))
+        return (
+            round(self.x1 * width),
+            round(self.y1 * height),
+            round(self.x2 * width),
+            round(self.y2 * height),
+        )
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,13 @@ class SimulatedFrame:
     def labels(self) -> dict[str, Any]:
         """Ground truth as plain JSON-ready data (ids, time, position, boxes)."""
         return {
-            "device_id": self.device_id, "frame_id": self.frame_id, "captured_at": self.captured_at_ms,
-            "lat": self.lat, "lon": self.lon, "speed_mps": self.speed_mps,
-            "boom_offset_m": self.boom_offset_m, "drift_active": self.drift_active,
+            "device_id": self.device_id,
+            "frame_id": self.frame_id,
+            "captured_at": self.captured_at_ms,
+            "lat": self.lat,
+            "lon": self.lon,
+            "speed_mps": self.speed_mps,
+            "boom_offset_m": self.boom_offset_m,
+            "drift_active": self.drift_active,
             "boxes": [box.to_dict() for box in self.boxes],
         }

@@ -31,8 +31,9 @@ class Canvas:
         self.alpha = np.zeros((size, size), dtype=np.float32)
         self.rng = rng
 
-    def window(self, x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice, np.ndarray,
-                                                                          np.ndarray] | None:
+    def window(
+        self, x0: float, y0: float, x1: float, y1: float
+    ) -> tuple[slice, slice, np.ndarray, np.ndarray] | None:
         """Clipped integer window over [x0, x1] x [y0, y1] and its pixel-centre coordinates."""
         c0, r0 = max(int(np.floor(x0)), 0), max(int(np.floor(y0)), 0)
         c1, r1 = min(int(np.ceil(x1)) + 1, self.size), min(int(np.ceil(y1)) + 1, self.size)
@@ -71,8 +72,15 @@ def leaf_colour(look: LeafLook, rng: np.random.Generator, season_shift: float = 
     return base
 
 
-def blade(canvas: Canvas, leaf: Leaf, profile: Profile, look: LeafLook, base: np.ndarray,
-          t_start: float = 0.0, midrib: Colour | None = None) -> None:
+def blade(
+    canvas: Canvas,
+    leaf: Leaf,
+    profile: Profile,
+    look: LeafLook,
+    base: np.ndarray,
+    t_start: float = 0.0,
+    midrib: Colour | None = None,
+) -> None:
     """Paint one leaf. ``base`` is its colour (from :func:`leaf_colour`)."""
     ca, sa = float(np.cos(leaf.angle)), float(np.sin(leaf.angle))
     ts = np.linspace(t_start, 1.0, 9, dtype=np.float32)
@@ -101,8 +109,16 @@ def blade(canvas: Canvas, leaf: Leaf, profile: Profile, look: LeafLook, base: np
     canvas.over(rows, cols, coverage, colour)
 
 
-def _shade(look: LeafLook, base: np.ndarray, t: np.ndarray, vn: np.ndarray, u: np.ndarray,
-           v: np.ndarray, rng: np.random.Generator, midrib: Colour | None) -> np.ndarray:
+def _shade(
+    look: LeafLook,
+    base: np.ndarray,
+    t: np.ndarray,
+    vn: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    rng: np.random.Generator,
+    midrib: Colour | None,
+) -> np.ndarray:
     rib = np.exp(-((vn / 0.13) ** 2)) * look.midrib_strength
     rib_colour = np.array(midrib if midrib is not None else look.midrib, dtype=np.float32)
     colour = base[None, None, :] * (1.0 - rib[..., None]) + rib_colour * rib[..., None]
@@ -112,7 +128,7 @@ def _shade(look: LeafLook, base: np.ndarray, t: np.ndarray, vn: np.ndarray, u: n
         light *= 1.0 + look.vein_strength * np.cos(vn * np.pi * 4.5)
     elif look.veins == "net":
         phase = (u - np.abs(v) * 1.3) / 5.5
-        light *= 1.0 + look.vein_strength * np.exp(-(((phase % 1.0) - 0.5) ** 2) / 0.012) * (vn ** 2 < 0.8)
+        light *= 1.0 + look.vein_strength * np.exp(-(((phase % 1.0) - 0.5) ** 2) / 0.012) * (vn**2 < 0.8)
     light *= 1.0 + rng.normal(0.0, 0.035, size=light.shape).astype(np.float32)
     colour = colour * light[..., None]
     if look.senescence > 0:
@@ -123,8 +139,16 @@ def _shade(look: LeafLook, base: np.ndarray, t: np.ndarray, vn: np.ndarray, u: n
     return colour.astype(np.float32)
 
 
-def ellipse(canvas: Canvas, cx: float, cy: float, angle: float, a: float, b: float,
-            colour: np.ndarray, shading: float = 0.25) -> None:
+def ellipse(
+    canvas: Canvas,
+    cx: float,
+    cy: float,
+    angle: float,
+    a: float,
+    b: float,
+    colour: np.ndarray,
+    shading: float = 0.25,
+) -> None:
     """Paint a filled ellipse (semi-axes ``a`` along ``angle``, ``b`` across), domed shading."""
     r = max(a, b) + 1.5
     win = canvas.window(cx - r, cy - r, cx + r, cy + r)
@@ -147,7 +171,7 @@ def ellipse(canvas: Canvas, cx: float, cy: float, angle: float, a: float, b: flo
 # Half-width profiles, t in [0, 1] from base to tip; peak about 1.
 def strap(t: np.ndarray) -> np.ndarray:
     """Maize-like: narrow base, long parallel body, pointed tip."""
-    return np.clip(1.55 * t ** 0.3 * (1.0 - t) ** 0.45, 0.0, 1.0)
+    return np.clip(1.55 * t**0.3 * (1.0 - t) ** 0.45, 0.0, 1.0)
 
 
 def ovate(t: np.ndarray) -> np.ndarray:
@@ -157,7 +181,7 @@ def ovate(t: np.ndarray) -> np.ndarray:
 
 def lanceolate(t: np.ndarray) -> np.ndarray:
     """Spear-shaped, widest at about a third."""
-    return np.clip(2.1 * t ** 0.55 * (1.0 - t) ** 0.95, 0.0, 1.0)
+    return np.clip(2.1 * t**0.55 * (1.0 - t) ** 0.95, 0.0, 1.0)
 
 
 def thin(t: np.ndarray) -> np.ndarray:
@@ -170,7 +194,7 @@ def lobed(lobes: float, depth: float) -> Profile:
 
     def profile(t: np.ndarray) -> np.ndarray:
         saw = np.abs(((t * lobes) % 1.0) - 0.5) * 2.0  # 1 at lobe tips, 0 between lobes
-        return lanceolate(t) * (1.0 - depth + depth * saw ** 1.5)
+        return lanceolate(t) * (1.0 - depth + depth * saw**1.5)
 
     return profile
 

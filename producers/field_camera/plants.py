@@ -61,8 +61,14 @@ def sugar_beet(cv: Canvas, cx: float, cy: float, r: float, look: LeafLook) -> No
         petiole = Leaf(cx, cy, angle, stalk + 2.0, max(length * 0.08, 2.0))
         blade(cv, petiole, lambda t: np.ones_like(t), look, np.array(look.midrib, np.float32) * 0.95)
         bx, by = cx + stalk * np.cos(angle), cy + stalk * np.sin(angle)
-        body = Leaf(bx, by, angle + rng.normal(0.0, 0.08), length - stalk, (length - stalk)
-                    * rng.uniform(0.62, 0.78), bend=rng.normal(0.0, 0.05))
+        body = Leaf(
+            bx,
+            by,
+            angle + rng.normal(0.0, 0.08),
+            length - stalk,
+            (length - stalk) * rng.uniform(0.62, 0.78),
+            bend=rng.normal(0.0, 0.05),
+        )
         blade(cv, body, ovate, look, colour)
 
 
@@ -79,8 +85,7 @@ def thistle(cv: Canvas, cx: float, cy: float, r: float, look: LeafLook) -> None:
         width = length * rng.uniform(0.5, 0.6)
         leaf = Leaf(cx, cy, angle, length, width, bend=rng.normal(0.0, 0.06))
         blade(cv, leaf, lobed(lobes, rng.uniform(0.6, 0.75)), look, leaf_colour(look, rng))
-    ellipse(cv, cx, cy, 0.0, max(r * 0.1, 2.0), max(r * 0.1, 2.0),
-            np.array(look.base, np.float32) * 1.1)
+    ellipse(cv, cx, cy, 0.0, max(r * 0.1, 2.0), max(r * 0.1, 2.0), np.array(look.base, np.float32) * 1.1)
 
 
 def grass_weed(cv: Canvas, cx: float, cy: float, r: float, look: LeafLook) -> None:
@@ -93,8 +98,14 @@ def grass_weed(cv: Canvas, cx: float, cy: float, r: float, look: LeafLook) -> No
     for _ in range(n):
         angle = lean + rng.uniform(-spread, spread)
         length = r * rng.uniform(0.55, 1.0) * (1.0 if abs(angle - lean) < spread * 0.7 else 0.75)
-        leaf = Leaf(cx + rng.normal(0, 1.0), cy + rng.normal(0, 1.0), angle, length,
-                    width * rng.uniform(0.8, 1.2), bend=rng.normal(0.0, 0.22))
+        leaf = Leaf(
+            cx + rng.normal(0, 1.0),
+            cy + rng.normal(0, 1.0),
+            angle,
+            length,
+            width * rng.uniform(0.8, 1.2),
+            bend=rng.normal(0.0, 0.22),
+        )
         blade(cv, leaf, thin, look, leaf_colour(look, rng))
 
 
@@ -119,13 +130,27 @@ def chickweed(cv: Canvas, cx: float, cy: float, r: float, look: LeafLook) -> Non
             for side in (-1.0, 1.0):
                 la = angle + side * rng.uniform(0.9, 1.4)
                 colour = leaf_colour(look, rng)
-                ellipse(cv, x + 0.5 * size * np.cos(la), y + 0.5 * size * np.sin(la), la,
-                        size * 0.55, size * 0.38, colour)
+                ellipse(
+                    cv,
+                    x + 0.5 * size * np.cos(la),
+                    y + 0.5 * size * np.sin(la),
+                    la,
+                    size * 0.55,
+                    size * 0.38,
+                    colour,
+                )
     for _ in range(int(rng.integers(3, 6))):  # young leaves at the crown
         la = rng.uniform(0, 2 * np.pi)
         d = rng.uniform(0, leaf_len * 0.6)
-        ellipse(cv, cx + d * np.cos(la), cy + d * np.sin(la), la, leaf_len * 0.5, leaf_len * 0.34,
-                leaf_colour(look, rng) * 1.08)
+        ellipse(
+            cv,
+            cx + d * np.cos(la),
+            cy + d * np.sin(la),
+            la,
+            leaf_len * 0.5,
+            leaf_len * 0.34,
+            leaf_colour(look, rng) * 1.08,
+        )
 
 
 def bindweed(cv: Canvas, cx: float, cy: float, r: float, look: LeafLook) -> None:
@@ -148,9 +173,14 @@ def bindweed(cv: Canvas, cx: float, cy: float, r: float, look: LeafLook) -> None
             colour = leaf_colour(look, rng)
             blade(cv, Leaf(x, y, la, length, length * 0.85), arrow, look, colour)
             for lobe in (-1.0, 1.0):  # the two backward-pointing basal lobes of an arrow leaf
-                blade(cv, Leaf(x, y, la + np.pi + lobe * 0.75, length * 0.32, length * 0.2), thin,
-                      look, colour * 0.95)
-            if rng.random() < 0.12:
+                blade(
+                    cv,
+                    Leaf(x, y, la + np.pi + lobe * 0.75, length * 0.32, length * 0.2),
+                    thin,
+                    look,
+                    colour * 0.95,
+                )
+            if rng.random() < 0.07:
                 flowers.append((x, y))
     for fx, fy in flowers[:2]:
         ellipse(cv, fx, fy, 0.0, r * 0.15, r * 0.15, np.array((236, 222, 230), np.float32), 0.1)

@@ -24,7 +24,7 @@ from producers.field_camera.sprites import max_half_extent, sprite_bank
 from producers.field_camera.tiles import TileRenderer
 from producers.field_camera.world import FieldLayout, LayoutSpec
 
-TILE_ROWS = 256
+TILE_ROWS = 384
 SPRITE_VARIANTS = 40
 
 
@@ -44,25 +44,38 @@ class FieldCameraSimulator:
         if max(extents.values(), default=0) > TILE_ROWS * 2:
             raise ValueError("plants are too large for this scale; lower width / ground_width_m")
         spec = LayoutSpec(
-            world_seed=self.device_seed, width=config.width, px_per_m=ppm, tile_rows=TILE_ROWS,
-            crop_kinds=config.crop_kinds, weed_kinds=config.weed_kinds,
-            weed_density=config.weed_density, plot_length_m=config.plot_length_m,
-            variants=SPRITE_VARIANTS, extents=extents, new_weed_kind=config.new_weed_kind,
-            new_weed_share=config.new_weed_share, drift_g=self._drift_g(),
+            world_seed=self.device_seed,
+            width=config.width,
+            px_per_m=ppm,
+            tile_rows=TILE_ROWS,
+            crop_kinds=config.crop_kinds,
+            weed_kinds=config.weed_kinds,
+            weed_density=config.weed_density,
+            plot_length_m=config.plot_length_m,
+            variants=SPRITE_VARIANTS,
+            extents=extents,
+            new_weed_kind=config.new_weed_kind,
+            new_weed_share=config.new_weed_share,
+            drift_g=self._drift_g(),
         )
         layout = FieldLayout(spec)
         self.baseline_style = "summer"
         self.drift_style = config.season if config.season is not None else "summer"
         renderers = {
             style: TileRenderer(
-                layout, soil_bank(bank_seed, style, config.width, ppm, blur, margin),
-                sprite_bank(bank_seed, style, ppm, blur, margin), self.device_seed, margin)
+                layout,
+                soil_bank(bank_seed, style, config.width, ppm, blur, margin),
+                sprite_bank(bank_seed, style, ppm, blur, margin),
+                self.device_seed,
+                margin,
+            )
             for style in {self.baseline_style, self.drift_style}
         }
         noise = NoiseBank(self.device_seed, config.height, config.width, config.noise_std, margin)
         self.camera = Camera(renderers, config.height, config.width, noise, config.min_visible_px)
-        self.gps = Gps(self.device_seed, config.origin_lat, config.origin_lon, config.heading_deg,
-                       config.boom_offset_m)
+        self.gps = Gps(
+            self.device_seed, config.origin_lat, config.origin_lon, config.heading_deg, config.boom_offset_m
+        )
 
     def distance_m(self, index: int) -> float:
         """How far the camera has driven at frame ``index``."""
@@ -127,8 +140,9 @@ class FieldCameraSimulator:
         return encode_jpeg(frame.image, self.config.jpeg_quality)
 
 
-def render_dataset(config: FieldCameraConfig, count: int, start: int = 0,
-                   with_mask: bool | None = None) -> list[SimulatedFrame]:
+def render_dataset(
+    config: FieldCameraConfig, count: int, start: int = 0, with_mask: bool | None = None
+) -> list[SimulatedFrame]:
     """``count`` consecutive frames (e.g. for training); ``with_mask`` overrides the config's."""
     if with_mask is not None and with_mask != config.with_mask:
         config = replace(config, with_mask=with_mask)

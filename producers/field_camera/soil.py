@@ -48,7 +48,7 @@ def _fractal(rng: np.random.Generator, shape: tuple[int, int], beta: float) -> n
     fx = np.fft.rfftfreq(shape[1])[None, :]
     f = np.sqrt(fy * fy + fx * fx)
     f[0, 0] = 1.0
-    spectrum *= (1.0 / f ** beta).astype(np.float32)
+    spectrum *= (1.0 / f**beta).astype(np.float32)
     spectrum[0, 0] = 0.0
     field = sp_fft.irfft2(spectrum, s=shape).astype(np.float32)
     return field / max(float(field.std()), 1e-6)
@@ -59,8 +59,16 @@ def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-def _stamp(img: np.ndarray, cx: float, cy: float, angle: float, a: float, b: float, colour: np.ndarray,
-           opacity: float) -> None:
+def _stamp(
+    img: np.ndarray,
+    cx: float,
+    cy: float,
+    angle: float,
+    a: float,
+    b: float,
+    colour: np.ndarray,
+    opacity: float,
+) -> None:
     """Paint a soft ellipse onto a float image (skipped where it would cross the bank's edge)."""
     r = max(a, b) + 1.5
     r0, r1 = int(cy - r), int(cy + r) + 2
@@ -77,9 +85,27 @@ def _stamp(img: np.ndarray, cx: float, cy: float, angle: float, a: float, b: flo
     img[r0:r1, c0:c1] = img[r0:r1, c0:c1] * (1.0 - cover) + colour * dome * cover
 
 
-def make_soil_bank(bank_seed: int, style: str, width: int, px_per_m: float, blur_px: float,
-                   margin: int, period: int = DEFAULT_PERIOD) -> SoilBank:
+def make_soil_bank(
+    bank_seed: int,
+    style: str,
+    width: int,
+    px_per_m: float,
+    blur_px: float,
+    margin: int,
+    period: int = DEFAULT_PERIOD,
+) -> SoilBank:
     """Build the soil bank for a season ``style`` (see the module doc)."""
+    sunlit, light = _sunlit_soil(bank_seed, style, width, px_per_m, period)
+    img = blur_rows(sunlit.astype(np.float32), blur_px, wrap=True)
+    small = np.ascontiguousarray(light[::LIGHT_STEP, ::LIGHT_STEP])
+    return SoilBank(rgb=to_uint8(img, margin), light=small, period=period)
+
+
+@lru_cache(maxsize=2)
+def _sunlit_soil(
+    bank_seed: int, style: str, width: int, px_per_m: float, period: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Soil texture times sunlight (float16, not yet blurred) and the sunlight itself (float32)."""
     look = SEASON_LOOKS[style]
     rng = rng_for(bank_seed, "soil")  # same relief in every season; colours differ
     shape = (period, width)
@@ -96,19 +122,35 @@ def make_soil_bank(bank_seed: int, style: str, width: int, px_per_m: float, blur
     wet = _smoothstep(moisture, -0.4, 1.4)[..., None]
     img = base * (1.0 - wet + wet * damp) * lum[..., None] * (1.0 + 0.03 * grain)
 
-    area = period * width / px_per_m ** 2
+    area = period * width / px_per_m**2
     for _ in range(int(area * 14)):  # pebbles
         tone = rng.uniform(0.8, 1.2)
         colour = np.array((146, 136, 122), np.float32) * tone * (1 + rng.normal(0, 0.02, 3))
         a = rng.uniform(0.004, 0.011) * px_per_m
-        _stamp(img, rng.uniform(0, width), rng.uniform(0, period), rng.uniform(0, np.pi), a,
-               a * rng.uniform(0.6, 1.0), colour.astype(np.float32), 0.95)
+        _stamp(
+            img,
+            rng.uniform(0, width),
+            rng.uniform(0, period),
+            rng.uniform(0, np.pi),
+            a,
+            a * rng.uniform(0.6, 1.0),
+            colour.astype(np.float32),
+            0.95,
+        )
     residue: Colour = look.residue
     for _ in range(int(area * look.residue_per_m2)):  # straw and stubble
         colour = np.array(residue, np.float32) * rng.uniform(0.8, 1.1)
         length = rng.uniform(0.03, 0.1) * px_per_m
-        _stamp(img, rng.uniform(0, width), rng.uniform(0, period), rng.uniform(0, np.pi), length / 2,
-               rng.uniform(0.9, 1.4), colour.astype(np.float32), 0.9)
+        _stamp(
+            img,
+            rng.uniform(0, width),
+            rng.uniform(0, period),
+            rng.uniform(0, np.pi),
+            length / 2,
+            rng.uniform(0.9, 1.4),
+            colour.astype(np.float32),
+            0.9,
+        )
 
     threshold = float(np.quantile(patches, 1.0 - look.shade_cover))
     shade = 1.0 - look.shade_depth * _smoothstep(patches, threshold - 0.35, threshold + 0.35)
@@ -117,13 +159,12 @@ def make_soil_bank(bank_seed: int, style: str, width: int, px_per_m: float, blur
     along = np.arange(period, dtype=np.float32)[:, None] * (2 * np.pi / period)
     clouds = 1.0 + 0.06 * np.sin(along + phase[0]) + 0.04 * np.sin(3 * along + phase[1])
     light = (shade * clouds * look.gain).astype(np.float32)
-    img = blur_rows(img * light[..., None], blur_px, wrap=True)
-    small = np.ascontiguousarray(light[::LIGHT_STEP, ::LIGHT_STEP])
-    return SoilBank(rgb=to_uint8(img, margin), light=small, period=period)
+    return (img * light[..., None]).astype(np.float16), light
 
 
 @lru_cache(maxsize=4)
-def soil_bank(bank_seed: int, style: str, width: int, px_per_m: float, blur_px: float,
-              margin: int) -> SoilBank:
+def soil_bank(
+    bank_seed: int, style: str, width: int, px_per_m: float, blur_px: float, margin: int
+) -> SoilBank:
     """Cached :func:`make_soil_bank` (banks are shared by devices with the same seed and optics)."""
     return make_soil_bank(bank_seed, style, width, px_per_m, blur_px, margin)

@@ -63,36 +63,73 @@ class PlantKind:
         return CLASS_NAMES[self.class_id]
 
 
-def _look(base: Colour, midrib: Colour, strength: float, veins: str, vein_strength: float,
-          jitter: float = 0.06, senescence: float = 0.0) -> LeafLook:
+def _look(
+    base: Colour,
+    midrib: Colour,
+    strength: float,
+    veins: str,
+    vein_strength: float,
+    jitter: float = 0.06,
+    senescence: float = 0.0,
+) -> LeafLook:
     return LeafLook(base, midrib, strength, veins, vein_strength, jitter, senescence)
 
 
 KINDS: dict[str, PlantKind] = {
-    "maize": PlantKind("maize", CROP_CLASS_ID, (0.20, 0.34), {
-        "summer": _look((56, 122, 38), (150, 182, 108), 0.65, "parallel", 0.06),
-        "autumn": _look((128, 134, 46), (196, 186, 120), 0.55, "parallel", 0.06, 0.09, 0.8),
-    }),
-    "sugar_beet": PlantKind("sugar_beet", CROP_CLASS_ID, (0.14, 0.26), {
-        "summer": _look((38, 98, 40), (168, 192, 140), 0.8, "net", 0.10),
-        "autumn": _look((104, 118, 44), (200, 196, 140), 0.7, "net", 0.10, 0.09, 0.7),
-    }),
-    "thistle": PlantKind("thistle", WEED_CLASS_ID, (0.09, 0.20), {
-        "summer": _look((84, 116, 82), (214, 222, 206), 0.85, "net", 0.09),
-        "autumn": _look((100, 108, 74), (206, 204, 184), 0.8, "net", 0.08, 0.08, 0.45),
-    }),
-    "grass_weed": PlantKind("grass_weed", WEED_CLASS_ID, (0.08, 0.18), {
-        "summer": _look((128, 162, 58), (172, 196, 104), 0.4, "none", 0.0, 0.08),
-        "autumn": _look((150, 150, 64), (190, 184, 112), 0.35, "none", 0.0, 0.08, 0.5),
-    }),
-    "chickweed": PlantKind("chickweed", WEED_CLASS_ID, (0.06, 0.13), {
-        "summer": _look((96, 172, 56), (140, 200, 96), 0.25, "none", 0.0, 0.05),
-        "autumn": _look((110, 156, 56), (150, 190, 96), 0.25, "none", 0.0, 0.05, 0.25),
-    }),
-    "bindweed": PlantKind("bindweed", WEED_CLASS_ID, (0.13, 0.24), {
-        "summer": _look((52, 112, 84), (120, 160, 128), 0.4, "net", 0.06),
-        "autumn": _look((80, 110, 74), (140, 154, 120), 0.4, "net", 0.06, 0.06, 0.4),
-    }),
+    "maize": PlantKind(
+        "maize",
+        CROP_CLASS_ID,
+        (0.20, 0.34),
+        {
+            "summer": _look((56, 122, 38), (150, 182, 108), 0.65, "parallel", 0.06),
+            "autumn": _look((128, 134, 46), (196, 186, 120), 0.55, "parallel", 0.06, 0.09, 0.8),
+        },
+    ),
+    "sugar_beet": PlantKind(
+        "sugar_beet",
+        CROP_CLASS_ID,
+        (0.14, 0.26),
+        {
+            "summer": _look((38, 98, 40), (168, 192, 140), 0.8, "net", 0.10),
+            "autumn": _look((104, 118, 44), (200, 196, 140), 0.7, "net", 0.10, 0.09, 0.7),
+        },
+    ),
+    "thistle": PlantKind(
+        "thistle",
+        WEED_CLASS_ID,
+        (0.09, 0.20),
+        {
+            "summer": _look((84, 116, 82), (214, 222, 206), 0.85, "net", 0.09),
+            "autumn": _look((100, 108, 74), (206, 204, 184), 0.8, "net", 0.08, 0.08, 0.45),
+        },
+    ),
+    "grass_weed": PlantKind(
+        "grass_weed",
+        WEED_CLASS_ID,
+        (0.08, 0.18),
+        {
+            "summer": _look((128, 162, 58), (172, 196, 104), 0.4, "none", 0.0, 0.08),
+            "autumn": _look((150, 150, 64), (190, 184, 112), 0.35, "none", 0.0, 0.08, 0.5),
+        },
+    ),
+    "chickweed": PlantKind(
+        "chickweed",
+        WEED_CLASS_ID,
+        (0.07, 0.15),
+        {
+            "summer": _look((96, 172, 56), (140, 200, 96), 0.25, "none", 0.0, 0.05),
+            "autumn": _look((110, 156, 56), (150, 190, 96), 0.25, "none", 0.0, 0.05, 0.25),
+        },
+    ),
+    "bindweed": PlantKind(
+        "bindweed",
+        WEED_CLASS_ID,
+        (0.13, 0.24),
+        {
+            "summer": _look((52, 112, 84), (120, 160, 128), 0.4, "net", 0.06),
+            "autumn": _look((80, 110, 74), (140, 154, 120), 0.4, "net", 0.06, 0.06, 0.4),
+        },
+    ),
 }
 
 

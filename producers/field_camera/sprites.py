@@ -66,8 +66,9 @@ def max_half_extent(kind_name: str, px_per_m: float, blur_px: float) -> int:
     return _canvas_size(radius) // 2 + pad + 1
 
 
-def render_sprite(kind_name: str, variant: int, style: str, bank_seed: int, px_per_m: float,
-                  blur_px: float, margin: int) -> Sprite:
+def render_sprite(
+    kind_name: str, variant: int, style: str, bank_seed: int, px_per_m: float, blur_px: float, margin: int
+) -> Sprite:
     """Paint variant ``variant`` of ``kind_name`` in season ``style``."""
     spec = kind(kind_name)
     season = SEASON_LOOKS[style]
@@ -81,14 +82,14 @@ def render_sprite(kind_name: str, variant: int, style: str, bank_seed: int, px_p
     full = size + 2 * pad
     alpha = np.zeros((full, full), np.float32)
     premul = np.zeros((full, full, 3), np.float32)
-    alpha[pad:pad + size, pad:pad + size] = canvas.alpha
-    premul[pad:pad + size, pad:pad + size] = canvas.rgb
+    alpha[pad : pad + size, pad : pad + size] = canvas.alpha
+    premul[pad : pad + size, pad : pad + size] = canvas.rgb
     body = alpha >= 0.5
 
     length = season.shadow_length * radius + 1.5
     dx, dy = round(length * math.cos(SHADOW_ANGLE)), round(length * math.sin(SHADOW_ANGLE))
     shadow = np.zeros_like(alpha)
-    shadow[dy:, dx:] = alpha[:full - dy, :full - dx]
+    shadow[dy:, dx:] = alpha[: full - dy, : full - dx]
     shadow = gaussian_filter(shadow, 1.0 + 0.04 * radius) * season.shadow_strength
     total = alpha + shadow * (1.0 - alpha)  # shadow is black: adds alpha, no colour
 
@@ -107,18 +108,32 @@ def render_sprite(kind_name: str, variant: int, style: str, bank_seed: int, px_p
     bcols = np.flatnonzero(body.any(axis=0))
     centre = pad + size // 2
     return Sprite(
-        rgb=rgb8, alpha=alpha8, body=body, cy=int(centre - r0), cx=int(centre - c0),
-        body_rows=(int(brows[0]), int(brows[-1]) + 1), body_cols=(int(bcols[0]), int(bcols[-1]) + 1),
-        body_counts=np.count_nonzero(body[brows[0]:brows[-1] + 1], axis=1),
-        rgb_image=Image.fromarray(rgb8, "RGB"), alpha_image=Image.fromarray(alpha8, "L"),
+        rgb=rgb8,
+        alpha=alpha8,
+        body=body,
+        cy=int(centre - r0),
+        cx=int(centre - c0),
+        body_rows=(int(brows[0]), int(brows[-1]) + 1),
+        body_cols=(int(bcols[0]), int(bcols[-1]) + 1),
+        body_counts=np.count_nonzero(body[brows[0] : brows[-1] + 1], axis=1),
+        rgb_image=Image.fromarray(rgb8, "RGB"),
+        alpha_image=Image.fromarray(alpha8, "L"),
     )
 
 
 class SpriteBank:
     """Lazily rendered, cached sprites for one (seed, season, scale, blur, margin)."""
 
-    def __init__(self, bank_seed: int, style: str, px_per_m: float, blur_px: float, margin: int,
-                 variants: int = 40, lit_cache: int = 2048) -> None:
+    def __init__(
+        self,
+        bank_seed: int,
+        style: str,
+        px_per_m: float,
+        blur_px: float,
+        margin: int,
+        variants: int = 40,
+        lit_cache: int = 2048,
+    ) -> None:
         self.bank_seed = bank_seed
         self.style = style
         self.px_per_m = px_per_m
@@ -133,8 +148,9 @@ class SpriteBank:
         key = (kind_name, variant % self.variants)
         found = self._sprites.get(key)
         if found is None:
-            found = render_sprite(kind_name, key[1], self.style, self.bank_seed, self.px_per_m,
-                                  self.blur_px, self.margin)
+            found = render_sprite(
+                kind_name, key[1], self.style, self.bank_seed, self.px_per_m, self.blur_px, self.margin
+            )
             self._sprites[key] = found
         return found
 
@@ -154,7 +170,7 @@ class SpriteBank:
         return image
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def sprite_bank(bank_seed: int, style: str, px_per_m: float, blur_px: float, margin: int) -> SpriteBank:
     """A shared bank: simulators with the same seed and optics reuse each other's sprites."""
     return SpriteBank(bank_seed, style, px_per_m, blur_px, margin)

@@ -51,13 +51,18 @@ class PlantRows:
             return None
         if lo <= self.first and self.last < hi:
             return self.total, self.first, self.last, self.min_col, self.max_col
-        rows = np.flatnonzero(self.counts[lo - self.row0:hi - self.row0])
+        rows = np.flatnonzero(self.counts[lo - self.row0 : hi - self.row0])
         if rows.size == 0:
             return None
         a, b = lo - self.row0 + int(rows[0]), lo - self.row0 + int(rows[-1]) + 1
         cols = np.flatnonzero(self.visible[a:b].any(axis=0))
-        return (int(self.counts[a:b].sum()), self.row0 + a, self.row0 + b - 1, self.col0 + int(cols[0]),
-                self.col0 + int(cols[-1]))
+        return (
+            int(self.counts[a:b].sum()),
+            self.row0 + a,
+            self.row0 + b - 1,
+            self.col0 + int(cols[0]),
+            self.col0 + int(cols[-1]),
+        )
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,20 @@ class Placement:
 
     def body(self) -> np.ndarray:
         top, left = self.top, self.left
-        return self.sprite.body[self.r0 - top:self.r1 - top, self.c0 - left:self.c1 - left]
+        return self.sprite.body[self.r0 - top : self.r1 - top, self.c0 - left : self.c1 - left]
 
 
 class Tile:
     """One rendered tile of the strip (see the module doc for the orientation)."""
 
-    def __init__(self, index: int, style: str, image: np.ndarray, placements: list[Placement],
-                 rows: dict[int, PlantRows]) -> None:
+    def __init__(
+        self,
+        index: int,
+        style: str,
+        image: np.ndarray,
+        placements: list[Placement],
+        rows: dict[int, PlantRows],
+    ) -> None:
         self.index = index
         self.style = style
         self.image = image  # (T, W, 3) uint8
@@ -97,7 +108,7 @@ class Tile:
         if self._mask is None:
             mask = np.zeros(self.image.shape[:2], dtype=np.int32)
             for p in self._placements:
-                np.copyto(mask[p.r0:p.r1, p.c0:p.c1], p.plant.pid, where=p.body())
+                np.copyto(mask[p.r0 : p.r1, p.c0 : p.c1], p.plant.pid, where=p.body())
             self._mask = mask
         return self._mask
 
@@ -105,8 +116,9 @@ class Tile:
 class TileRenderer:
     """Renders tiles of one device's strip in one season."""
 
-    def __init__(self, layout: FieldLayout, soil: SoilBank, sprites: SpriteBank, device_seed: int,
-                 margin: int) -> None:
+    def __init__(
+        self, layout: FieldLayout, soil: SoilBank, sprites: SpriteBank, device_seed: int, margin: int
+    ) -> None:
         self.layout = layout
         self.soil = soil
         self.sprites = sprites
@@ -129,9 +141,9 @@ class TileRenderer:
         while done < count:
             b = (b0 + done) % period
             n = min(count - done, period - b)
-            dst = out[done:done + n]
-            dst[:, : self.width - c0] = bank[b:b + n, c0:]
-            dst[:, self.width - c0:] = bank[b:b + n, :c0]
+            dst = out[done : done + n]
+            dst[:, : self.width - c0] = bank[b : b + n, c0:]
+            dst[:, self.width - c0 :] = bank[b : b + n, :c0]
             done += n
         return out
 
@@ -157,7 +169,7 @@ class TileRenderer:
                     placements.append(Placement(plant, sprite, top, left, r0, r1, c0, c1))
         rows = {}
         for i, p in enumerate(placements):
-            found = _visible(p, placements[i + 1:])
+            found = _visible(p, placements[i + 1 :])
             if found is not None:
                 rows[p.plant.pid] = found
         return Tile(index, self.sprites.style, np.asarray(canvas), placements, rows)
@@ -170,19 +182,37 @@ def _visible(p: Placement, later: list[Placement]) -> PlantRows | None:
     clipped = (p.r0 - p.top, p.r1 - p.top, p.c0 - p.left, p.c1 - p.left)
     whole = clipped == (*sprite.body_rows, *sprite.body_cols)
     if whole and not over:  # the common case: nothing to compute
-        return PlantRows(p.r0, p.c0, p.body(), sprite.body_counts, int(sprite.body_counts.sum()), p.r0,
-                         p.r1 - 1, p.c0, p.c1 - 1)
+        return PlantRows(
+            p.r0,
+            p.c0,
+            p.body(),
+            sprite.body_counts,
+            int(sprite.body_counts.sum()),
+            p.r0,
+            p.r1 - 1,
+            p.c0,
+            p.c1 - 1,
+        )
     visible = p.body()
     if over:
         visible = visible.copy()
         for q in over:
             r0, r1, c0, c1 = max(p.r0, q.r0), min(p.r1, q.r1), max(p.c0, q.c0), min(p.c1, q.c1)
-            theirs = q.sprite.body[r0 - q.top:r1 - q.top, c0 - q.left:c1 - q.left]
-            visible[r0 - p.r0:r1 - p.r0, c0 - p.c0:c1 - p.c0] &= ~theirs
+            theirs = q.sprite.body[r0 - q.top : r1 - q.top, c0 - q.left : c1 - q.left]
+            visible[r0 - p.r0 : r1 - p.r0, c0 - p.c0 : c1 - p.c0] &= ~theirs
     counts = np.count_nonzero(visible, axis=1)
     rows = np.flatnonzero(counts)
     if rows.size == 0:
         return None
     cols = np.flatnonzero(visible.any(axis=0))
-    return PlantRows(p.r0, p.c0, visible, counts, int(counts.sum()), p.r0 + int(rows[0]),
-                     p.r0 + int(rows[-1]), p.c0 + int(cols[0]), p.c0 + int(cols[-1]))
+    return PlantRows(
+        p.r0,
+        p.c0,
+        visible,
+        counts,
+        int(counts.sum()),
+        p.r0 + int(rows[0]),
+        p.r0 + int(rows[-1]),
+        p.c0 + int(cols[0]),
+        p.c0 + int(cols[-1]),
+    )

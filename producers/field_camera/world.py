@@ -23,10 +23,13 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
+
 from producers.field_camera._seeding import rng_for, uniforms
 from producers.field_camera.species import IN_ROW_SPACING_M, ROW_SPACING_M, kind
 
 MAX_PLANTS_PER_TILE = 1024
+Item = tuple[float, str, int, int, int, float]  # (z, kind, variant, x, g, light) before ids are given
 HEADLAND_M = 0.45  # bare strip at the start of each plot
 
 
@@ -69,6 +72,7 @@ class FieldLayout:
         self.spec = spec
         self._cache: OrderedDict[int, tuple[Plant, ...]] = OrderedDict()
         self._cache_tiles = cache_tiles
+        self._plots: dict[int, tuple[np.ndarray, list[Item]]] = {}
         u = uniforms(spec.world_seed, "field", n=5)
         self._crop_start = int(u[0] * 1000)
         self._phases = (u[1] * 2 * math.pi, u[2] * 2 * math.pi, u[3] * 2 * math.pi)
@@ -90,13 +94,20 @@ class FieldLayout:
     def weed_factor(self, s: float) -> float:
         """Patchiness of weeds along the track (mean about 1)."""
         a, b, _ = self._phases
-        return min(2.2, max(0.25, 1.0 + 0.55 * math.sin(2 * math.pi * s / 13.0 + a)
-                            + 0.35 * math.sin(2 * math.pi * s / 5.3 + b)))
+        return min(
+            2.2,
+            max(
+                0.25,
+                1.0
+                + 0.55 * math.sin(2 * math.pi * s / 13.0 + a)
+                + 0.35 * math.sin(2 * math.pi * s / 5.3 + b),
+            ),
+        )
 
     def _generate(self, tile: int) -> tuple[Plant, ...]:
         spec = self.spec
         lo, hi = tile * spec.tile_rows, (tile + 1) * spec.tile_rows
-        items: list[tuple[float, str, int, int, int, float]] = []  # (z, kind, variant, x, g, light)
+        items: list[Item] = []
         items += self._crops(lo, hi)
         items += self._weeds(tile, lo, hi)
         items.sort(key=lambda item: (item[0], item[4], item[3]))
@@ -108,38 +119,59 @@ class FieldLayout:
             for i, (_, name, variant, x, g, light) in enumerate(items)
         )
 
-    def _crops(self, lo: int, hi: int) -> list[tuple[float, str, int, int, int, float]]:
+    def _crops(self, lo: int, hi: int) -> list[Item]:
         spec = self.spec
-        ppm = spec.px_per_m
-        out: list[tuple[float, str, int, int, int, float]] = []
         if not spec.crop_kinds:
-            return out
-        s0, s1 = lo / ppm, hi / ppm
-        for plot in range(math.floor(s0 / spec.plot_length_m), math.floor(s1 / spec.plot_length_m) + 1):
-            name = spec.crop_kinds[(plot + self._crop_start) % len(spec.crop_kinds)]
-            pu = uniforms(spec.world_seed, "plot", plot, n=2)
-            spacing, step = ROW_SPACING_M[name], IN_ROW_SPACING_M[name] * (0.9 + 0.2 * pu[1])
-            start = plot * spec.plot_length_m + HEADLAND_M
-            end = (plot + 1) * spec.plot_length_m
-            first = max(0, math.floor((s0 - start) / step) - 1)
-            last = math.ceil((min(s1, end) - start) / step) + 1
-            width_m = spec.width / ppm
-            for row in range(-1, math.ceil(width_m / spacing) + 1):
-                x_m = (row + pu[0]) * spacing
-                if not -0.15 <= x_m <= width_m + 0.15:
-                    continue
-                for i in range(first, last + 1):
-                    gap, ds, dx, variant, light, z = uniforms(spec.world_seed, "crop", plot, row, i, n=6)
-                    s = start + (i + 0.5 + 0.35 * (ds - 0.5)) * step
-                    g = round(s * ppm)
-                    if gap < 0.06 or not lo <= g < hi or not start <= s < end:
-                        continue
-                    x = round((x_m + 0.03 * (dx - 0.5)) * ppm)
-                    out.append((0.45 + 0.55 * z, name, int(variant * spec.variants), x, g,
-                                0.96 + 0.08 * light))
+            return []
+        length = spec.plot_length_m * spec.px_per_m
+        out: list[Item] = []
+        for plot in range(math.floor(lo / length), math.floor((hi - 1) / length) + 1):
+            g, items = self._plot(plot)
+            a, b = np.searchsorted(g, (lo, hi))
+            out += items[a:b]
         return out
 
-    def _weeds(self, tile: int, lo: int, hi: int) -> list[tuple[float, str, int, int, int, float]]:
+    def _plot(self, plot: int) -> tuple[np.ndarray, list[Item]]:
+        """All crop plants of one trial plot, sorted by ``g`` (cached)."""
+        found = self._plots.get(plot)
+        if found is not None:
+            return found
+        spec = self.spec
+        ppm = spec.px_per_m
+        name = spec.crop_kinds[(plot + self._crop_start) % len(spec.crop_kinds)]
+        rng = rng_for(spec.world_seed, "plot", plot)
+        phase, pace = rng.random(2)
+        spacing, step = ROW_SPACING_M[name], IN_ROW_SPACING_M[name] * (0.9 + 0.2 * pace)
+        start = plot * spec.plot_length_m + HEADLAND_M
+        end = (plot + 1) * spec.plot_length_m
+        count = math.ceil((end - start) / step)
+        width_m = spec.width / ppm
+        gs: list[np.ndarray] = []
+        items: list[Item] = []
+        for row in range(-1, math.ceil(width_m / spacing) + 1):
+            gap, ds, dx, variant, light, z = rng.random((6, count))
+            x_m = (row + phase) * spacing
+            if not -0.15 <= x_m <= width_m + 0.15:
+                continue
+            s = start + (np.arange(count) + 0.5 + 0.35 * (ds - 0.5)) * step
+            keep = (gap >= 0.06) & (s >= start) & (s < end)
+            g = np.rint(s * ppm).astype(np.int64)[keep]
+            x = np.rint((x_m + 0.03 * (dx - 0.5)) * ppm).astype(np.int64)[keep]
+            v = (variant[keep] * spec.variants).astype(np.int64)
+            zs, lights = 0.45 + 0.55 * z[keep], 0.96 + 0.08 * light[keep]
+            gs.append(g)
+            items += zip(
+                zs.tolist(), [name] * len(g), v.tolist(), x.tolist(), g.tolist(), lights.tolist(), strict=True
+            )
+        all_g = np.concatenate(gs) if gs else np.zeros(0, np.int64)
+        order = np.argsort(all_g, kind="stable")
+        found = (all_g[order], [items[i] for i in order.tolist()])
+        self._plots[plot] = found
+        if len(self._plots) > 4:
+            self._plots.pop(next(iter(self._plots)))
+        return found
+
+    def _weeds(self, tile: int, lo: int, hi: int) -> list[Item]:
         spec = self.spec
         ppm = spec.px_per_m
         rng = rng_for(spec.world_seed, "weeds", tile)
@@ -151,7 +183,7 @@ class FieldLayout:
         draws = rng.random((count, 7))
         jitter = rng.normal(0.0, 0.07 * ppm, size=(count, 2))
         scattered = rng.uniform((0, lo), (spec.width, hi), size=(count, 2))
-        out: list[tuple[float, str, int, int, int, float]] = []
+        out: list[Item] = []
         if not spec.weed_kinds:
             return out
         new = spec.new_weed_kind
@@ -164,10 +196,15 @@ class FieldLayout:
             else:
                 x, g = scattered[i].tolist()
                 name = spec.weed_kinds[int(pick * len(spec.weed_kinds))]
-            xi = min(max(round(x), 0), spec.width - 1)
-            gi = min(max(round(g), lo), hi - 1)
-            if (new is not None and spec.drift_g is not None and new_u < spec.new_weed_share
-                    and gi - spec.extents[new] >= spec.drift_g):
+            xi, gi = round(x), round(g)
+            if not (0 <= xi < spec.width and lo <= gi < hi):
+                continue  # a cluster straggler outside its owner tile
+            if (
+                new is not None
+                and spec.drift_g is not None
+                and new_u < spec.new_weed_share
+                and gi - spec.extents[new] >= spec.drift_g
+            ):
                 name = new
             out.append((0.75 * z, name, int(variant * spec.variants), xi, gi, 0.96 + 0.08 * light))
         return out
