@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: $(STAMP_PY) sysdeps $(STAMP_JARS) ## install what is missing: venv + Python deps, Debian packages, Kafka/Flink jars
+setup: $(STAMP_PY) sysdeps $(STAMP_JARS) deploy-tools ## install what is missing: venv + Python deps, Debian packages, Kafka/Flink jars, deploy-check tools
 
 $(STAMP_PY): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(STAMP_PY): pyproject.toml
 .PHONY: sysdeps
 sysdeps:
 	@bash scripts/install-system-deps.sh
+
+.PHONY: deploy-tools
+deploy-tools: sysdeps ## kustomize + CRD and compose schemas for the offline deploy checks (.tools/)
+	@bash scripts/install-k8s-tools.sh
 
 $(STAMP_JARS): kafka/pom.xml
 	mvn -q -B -f kafka/pom.xml package

@@ -14,8 +14,6 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, Producer
 
-from fieldstream.contracts import FrameRecord, encode_frame, header_value
-from fieldstream.contracts.media import AudioRecord, encode_audio
 from fieldstream.kafka.config import consumer_config, producer_config
 from fieldstream.kafka.routing import decode_or_deadletter, decoder_for
 from fieldstream.settings import Settings, load_settings
@@ -69,50 +67,38 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def publish_simulated(run: DemoRun) -> None:
-    """Two boom cameras and two acoustic recorders publish to the raw topics."""
-    from producers.field_camera import FieldCameraConfig, FieldCameraSimulator, encode_jpeg
-    from producers.soundscape import SoundscapeConfig, SoundscapeSimulator
+    """Two boom cameras and two acoustic recorders publish through ``fieldstream produce``."""
+    from fieldstream.cli import main as cli
 
-    producer = Producer(producer_config(run.settings))
-    now_ms = int(time.time() * 1000)
-    for d in range(2):
-        device = f"demo-boom-{d}"
-        sim = FieldCameraSimulator(FieldCameraConfig(device_id=device, seed=d, start_time_ms=now_ms))
-        for f in sim.frames(run.frames):
-            rec = encode_frame(
-                FrameRecord(
-                    device,
-                    f"{f.frame_id}-{run.run_id}",
-                    f.captured_at_ms,
-                    "image/jpeg",
-                    encode_jpeg(f.image, 85),
-                    f.lat,
-                    f.lon,
-                    f.speed_mps,
-                    f.boom_offset_m,
-                )
-            )
-            producer.produce(FRAMES_RAW, key=rec.key, value=rec.value, headers=rec.headers)
-            producer.poll(0)
-    for d in range(2):
-        device = f"demo-rec-{d}"
-        sim = SoundscapeSimulator(
-            SoundscapeConfig(device_id=device, seed=d, chunks_per_session=run.chunks, start_time_ms=now_ms)
-        )
-        for c in sim.chunks():
-            rec = encode_audio(
-                AudioRecord(
-                    device,
-                    f"{c.chunk_id}-{run.run_id}",
-                    c.session_id,
-                    c.captured_at_ms,
-                    c.sample_rate,
-                    c.to_wav(),
-                )
-            )
-            producer.produce(AUDIO_RAW, key=rec.key, value=rec.value, headers=rec.headers)
-            producer.poll(0)
+    base = ["--data-dir", str(run.settings.data_dir), "--quiet"]
+    cli(
+        [
+            "produce",
+            "frames",
+            "--devices",
+            "2",
+            "--device-prefix",
+            f"demo-boom-{run.run_id}",
+            "--count",
+            str(run.frames),
+            *base,
+        ]
+    )
+    cli(
+        [
+            "produce",
+            "audio",
+            "--devices",
+            "2",
+            "--device-prefix",
+            f"demo-rec-{run.run_id}",
+            "--chunks-per-session",
+            str(run.chunks),
+            *base,
+        ]
+    )
     # one malformed record: a frame without its capture time
+    producer = Producer(producer_config(run.settings))
     producer.produce(
         FRAMES_RAW,
         key=b"demo-broken",
@@ -124,10 +110,8 @@ def publish_simulated(run: DemoRun) -> None:
             ("content_type", b"image/jpeg"),
         ],
     )
-    left = producer.flush(30)
-    run.say(
-        f"published {2 * run.frames} frames, {2 * run.chunks} chunks and 1 malformed frame ({left} unsent)"
-    )
+    producer.flush(30)
+    run.say(f"published {2 * run.frames} frames, {2 * run.chunks} chunks (with labels) and 1 malformed frame")
 
 
 def read_back(run: DemoRun) -> None:
@@ -142,8 +126,8 @@ def read_back(run: DemoRun) -> None:
         msg = consumer.poll(0.5)
         if msg is None or msg.error():
             continue
-        ident = header_value(msg.headers(), "frame_id") or header_value(msg.headers(), "chunk_id") or ""
-        if not (ident.endswith(run.run_id) or msg.key() == b"demo-broken"):
+        device = (msg.key() or b"").decode(errors="replace")
+        if run.run_id not in device:
             continue
         decoded = decode_or_deadletter(
             msg, decoder_for(msg.topic() or "", run.settings.max_payload_bytes), producer
@@ -153,7 +137,7 @@ def read_back(run: DemoRun) -> None:
     producer.flush(10)
     run.say(
         f"decoded {counts[FRAMES_RAW]} frames and {counts[AUDIO_RAW]} chunks;"
-        f" {counts['dead-lettered']} record sent to {DEADLETTER}"
+        f" {counts['dead-lettered']} malformed record sent to {DEADLETTER}"
     )
 
 

@@ -7,12 +7,29 @@ import sys
 from collections.abc import Sequence
 
 from fieldstream import demo
-from fieldstream.cli import stack_commands
+from fieldstream.cli import (
+    features_commands,
+    history_commands,
+    models_commands,
+    produce_commands,
+    stack_commands,
+    train_commands,
+    worker_commands,
+)
 from fieldstream.logs import configure_logging
 from fieldstream.settings import load_settings
 
 #: Modules with ``register(subparsers)``; later components append theirs here.
-COMMAND_GROUPS = [stack_commands, demo]
+COMMAND_GROUPS = [
+    stack_commands,
+    demo,
+    produce_commands,
+    features_commands,
+    history_commands,
+    train_commands,
+    models_commands,
+    worker_commands,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

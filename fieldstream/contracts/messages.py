@@ -6,6 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -19,21 +20,38 @@ def schema_topics() -> list[str]:
 
 
 @cache
-def validator_for(topic: str) -> Draft202012Validator:
+def _schema(topic: str) -> dict[str, Any]:
     path = SCHEMAS_DIR / f"{topic}.json"
     if not path.exists():
         raise KeyError(f"no JSON Schema for topic {topic} in {SCHEMAS_DIR}")
     schema = json.loads(path.read_text())
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return schema
+
+
+@cache
+def validator_for(topic: str) -> Draft202012Validator:
+    """The reference validator: slow, but it explains a failure best (used for error messages)."""
+    return Draft202012Validator(_schema(topic))
+
+
+@cache
+def _fast_validator(topic: str) -> Any:
+    """A compiled validator (~20x faster): the hot path of every producer and consumer."""
+    return fastjsonschema.compile(_schema(topic))
 
 
 def validate_message(topic: str, message: Any) -> None:
     """Raise :class:`SchemaValidationError` naming the failing field when ``message`` breaks the schema."""
-    error = best_match(validator_for(topic).iter_errors(message))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise SchemaValidationError(f"{topic} schema violation at {where}: {error.message}")
+    try:
+        _fast_validator(topic)(message)
+        return
+    except fastjsonschema.JsonSchemaValueException as fast_error:
+        error = best_match(validator_for(topic).iter_errors(message))
+        if error is None:  # the two validators disagree: trust the stricter one, say what it said
+            raise SchemaValidationError(f"{topic} schema violation: {fast_error.message}") from fast_error
+    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+    raise SchemaValidationError(f"{topic} schema violation at {where}: {error.message}")
 
 
 def encode_message(topic: str, message: dict[str, Any]) -> bytes:

@@ -1,0 +1,65 @@
+"""Load a model version into a runtime: by MLflow reference (``models:/NAME@ALIAS``,
+``models:/NAME/VERSION``) or by a local ``.onnx`` path.
+
+The ONNX file carries what the runtime needs in its metadata (written at export):
+``fieldstream.model_spec`` (class names, preprocessing config, I/O names) and optionally
+``fieldstream.runtime_extras`` (score threshold, per-species thresholds, display names).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+from inference_workers.runtime.audio import AudioRuntime
+from inference_workers.runtime.model import ModelLoadError, ModelRuntime
+from inference_workers.runtime.session import create_session
+from inference_workers.runtime.vision import VisionRuntime
+from training.models.spec import DETECTION, ModelSpec
+
+SPEC_KEY = "fieldstream.model_spec"
+EXTRAS_KEY = "fieldstream.runtime_extras"
+
+
+def parse_model_ref(ref: str) -> tuple[str, str]:
+    """``models:/NAME@ALIAS`` -> (NAME, ALIAS); ``models:/NAME/3`` -> (NAME, "3")."""
+    body = ref.removeprefix("models:/")
+    if "@" in body:
+        name, alias = body.split("@", 1)
+        return name, alias
+    if "/" in body:
+        name, version = body.rsplit("/", 1)
+        return name, version
+    raise ModelLoadError(
+        f"not a model reference: {ref!r} (expected models:/NAME@ALIAS or models:/NAME/VERSION)"
+    )
+
+
+def load_runtime(ref: str, tracking_uri: str | None = None, cache_dir: Path | None = None) -> ModelRuntime:
+    if ref.startswith("models:/"):
+        if not tracking_uri:
+            raise ModelLoadError("loading from the MLflow registry needs a tracking URI")
+        from training.registry import ModelRegistry  # mlflow only when the registry is used
+
+        name, which = parse_model_ref(ref)
+        dst = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=cache_dir))
+        downloaded = ModelRegistry(tracking_uri).download(name, which, dst)
+        return runtime_from_file(downloaded.onnx_path, name, downloaded.version)
+    path = Path(ref)
+    if not path.exists():
+        raise ModelLoadError(f"model file {path} does not exist")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return runtime_from_file(path, None, f"file-{digest}")
+
+
+def runtime_from_file(path: Path, name: str | None, version: str) -> ModelRuntime:
+    session, provider = create_session(str(path))
+    meta = session.get_modelmeta().custom_metadata_map
+    if SPEC_KEY not in meta:
+        raise ModelLoadError(f"{path} has no {SPEC_KEY} metadata: export it with training.export.export_onnx")
+    spec = ModelSpec.from_json(meta[SPEC_KEY])
+    extras = json.loads(meta.get(EXTRAS_KEY, "{}"))
+    cls = VisionRuntime if spec.task == DETECTION else AudioRuntime
+    return cls(name or spec.name, version, spec, session, provider, extras)

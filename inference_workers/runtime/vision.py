@@ -1,0 +1,43 @@
+"""The crop/weed detector at inference: resize+normalise (training's), heads -> boxes (numpy)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from inference_workers.runtime.model import ModelRuntime
+from training.models.centernet import decode_detections
+from training.preprocess import VisionPreprocessConfig, prepare_images
+
+
+class VisionRuntime(ModelRuntime):
+    score_threshold: float = 0.3
+    nms_iou: float = 0.5
+    top_k: int = 100
+
+    def preprocess(self, inputs: Sequence[np.ndarray]) -> np.ndarray:
+        config = self.spec.preprocess
+        assert isinstance(config, VisionPreprocessConfig)
+        return prepare_images(list(inputs), config)
+
+    def postprocess(self, outputs: list[np.ndarray], count: int) -> list[list[dict[str, Any]]]:
+        heat, size, offset = outputs
+        threshold = float(self.extras.get("score_threshold", self.score_threshold))
+        decoded = decode_detections(
+            heat, size, offset, top_k=self.top_k, score_threshold=threshold, nms_iou=self.nms_iou
+        )
+        names = self.spec.class_names
+        return [
+            [
+                {
+                    "class_id": int(c),
+                    "class_name": names[int(c)],
+                    "score": round(float(s), 4),
+                    "xyxy": [round(float(v), 5) for v in box],
+                }
+                for box, s, c in zip(d.boxes, d.scores, d.classes, strict=True)
+            ]
+            for d in decoded[:count]
+        ]

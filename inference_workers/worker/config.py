@@ -1,0 +1,45 @@
+"""Settings of one inference worker process (the connection settings come from ``Settings``)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+
+from fieldstream.model_names import CHAMPION
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    kind: str  # "vision" | "audio"
+    model_ref: str | None = None  # default: models:/<model>@champion
+    group_id: str | None = None  # default: fieldstream-worker-<kind>
+    worker_id: str = field(default_factory=default_worker_id)  # part of the transactional.id
+    max_batch: int = 16
+    max_wait_ms: int = 10
+    metrics_port: int | None = None  # None: no endpoint; 0: any free port
+    metrics_host: str = "127.0.0.1"
+    transaction_timeout_ms: int = 10_000  # how long a crashed worker's open transaction blocks readers
+    watch_models: bool = True
+    attach_features: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("vision", "audio"):
+            raise ValueError(f"worker kind must be vision or audio, not {self.kind!r}")
+        if self.max_batch < 1 or self.max_wait_ms < 0:
+            raise ValueError("max_batch must be >= 1 and max_wait_ms >= 0")
+
+    def resolved_model_ref(self, model_name: str) -> str:
+        return self.model_ref or f"models:/{model_name}@{CHAMPION}"
+
+    @property
+    def group(self) -> str:
+        return self.group_id or f"fieldstream-worker-{self.kind}"
+
+    @property
+    def transactional_id(self) -> str:
+        return f"{self.group}-{self.worker_id}"

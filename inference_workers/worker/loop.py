@@ -1,0 +1,268 @@
+"""``InferenceWorker``: consume -> decode -> infer -> produce, one Kafka transaction per micro-batch.
+
+Each batch's detections, its dead letters and its input offsets are committed atomically
+(``send_offsets_to_transaction``), so with read-committed consumers every input record yields
+exactly one detection even across crashes: a batch that did not commit is aborted and re-read.
+A new model version is swapped in between batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+
+from fieldstream.contracts import ContractError, encode_message, send_to_deadletter
+from fieldstream.kafka.config import consumer_config, producer_config
+from fieldstream.settings import Settings
+from inference_workers.health import serve_health
+from inference_workers.metrics import WorkerMetrics
+from inference_workers.runtime import load_runtime
+from inference_workers.runtime.model import ModelRuntime
+from inference_workers.worker.config import WorkerConfig
+from inference_workers.worker.hotswap import ModelWatcher
+from inference_workers.worker.kinds import KINDS, Decoded, WorkerKind
+from inference_workers.worker.online_features import OnlineFeatureReader
+
+log = logging.getLogger("fieldstream.worker")
+TXN_TIMEOUT_S = 30.0
+
+
+class InferenceWorker:
+    def __init__(self, settings: Settings, config: WorkerConfig, runtime: ModelRuntime | None = None) -> None:
+        self.settings = settings
+        self.config = config
+        self.kind: WorkerKind = KINDS[config.kind]
+        self.metrics = WorkerMetrics(config.kind)
+        self.runtime = runtime
+        self.processed = 0
+        self._stop = threading.Event()
+        self._consumer: Consumer | None = None
+        self._producer: Producer | None = None
+        self._watcher: ModelWatcher | None = None
+        self._features: OnlineFeatureReader | None = None
+        self._last_lag_check = 0.0
+        self.health_server: Any = None
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def load_model(self, version_or_alias: str | None = None) -> ModelRuntime:
+        ref = self.config.resolved_model_ref(self.kind.model_name)
+        if version_or_alias is not None:
+            ref = f"models:/{self.kind.model_name}/{version_or_alias}"
+        runtime = load_runtime(ref, self.settings.mlflow_tracking_uri, self.settings.data_dir / "model-cache")
+        self.metrics.track_model(runtime.name, runtime.version, runtime.provider)
+        return runtime
+
+    def start(self) -> None:
+        if self.config.metrics_port is not None:
+            self.health_server = serve_health(
+                self.config.metrics_port, self.metrics.registry, self.readiness, self.config.metrics_host
+            )
+        if self.runtime is None:
+            self.runtime = self.load_model()
+        else:
+            self.metrics.track_model(self.runtime.name, self.runtime.version, self.runtime.provider)
+        self._producer = Producer(
+            producer_config(
+                self.settings,
+                **{
+                    "transactional.id": self.config.transactional_id,
+                    "transaction.timeout.ms": self.config.transaction_timeout_ms,
+                    "linger.ms": 1,
+                },
+            )
+        )
+        self._producer.init_transactions(TXN_TIMEOUT_S)
+        self._consumer = Consumer(consumer_config(self.settings, self.config.group))
+        self._consumer.subscribe([self.kind.input_topic])
+        if self.config.attach_features:
+            self._features = OnlineFeatureReader(
+                self.settings.redis_url, self.kind.online_view, self.kind.explaining_features
+            )
+        if self.config.watch_models and self.config.model_ref is None:
+            self._watcher = ModelWatcher(self.settings, self.kind.model_name, self.load_model)
+            self._watcher.start()
+        log.info(
+            "worker started",
+            extra={
+                "kind": self.config.kind,
+                "group": self.config.group,
+                "transactional_id": self.config.transactional_id,
+                "model_version": self.runtime.version,
+                "provider": self.runtime.provider,
+            },
+        )
+
+    def readiness(self) -> tuple[bool, str]:
+        if self.runtime is None:
+            return False, "model not loaded"
+        if self._consumer is None:
+            return False, "consumer not started"
+        return True, f"{self.runtime.name} v{self.runtime.version} on {self.runtime.provider}"
+
+    def stop(self) -> None:
+        """Ask the loop to finish the batch in hand, commit it and return (safe from a signal handler)."""
+        self._stop.set()
+
+    def close(self) -> None:
+        if self._watcher:
+            self._watcher.stop()
+        if self._consumer:
+            self._consumer.close()
+        if self._producer:
+            self._producer.flush(10)
+        if self.health_server:
+            self.health_server.shutdown()
+
+    # ---- the loop ------------------------------------------------------------------------------
+    def run(self, max_records: int | None = None, idle_exit_s: float | None = None) -> int:
+        """Process until :meth:`stop` (or ``max_records`` / ``idle_exit_s`` for tests and benchmarks)."""
+        assert self._consumer is not None
+        idle_since = time.monotonic()
+        while not self._stop.is_set():
+            if max_records is not None and self.processed >= max_records:
+                break
+            msgs = self._consumer.consume(self.config.max_batch, self.config.max_wait_ms / 1000)
+            msgs = [m for m in msgs if not self._is_error(m)]
+            self._maybe_swap()
+            self._maybe_report_lag()
+            if not msgs:
+                if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
+                    break
+                continue
+            idle_since = time.monotonic()
+            self.process_batch(msgs)
+        return self.processed
+
+    def _is_error(self, msg: Message) -> bool:
+        if msg.error() is None:
+            return False
+        log.warning("consumer error", extra={"error": str(msg.error())})
+        return True
+
+    def _maybe_swap(self) -> None:
+        new = self._watcher.take() if self._watcher else None
+        if new is not None and self.runtime is not None and new.version != self.runtime.version:
+            log.info("model swapped", extra={"from_version": self.runtime.version, "to_version": new.version})
+            self.runtime = new
+            self.metrics.swaps.labels(self.config.kind).inc()
+            self.metrics.track_model(new.name, new.version, new.provider)
+
+    def process_batch(self, msgs: list[Message]) -> None:
+        assert self._producer is not None and self._consumer is not None and self.runtime is not None
+        runtime = self.runtime  # one version for the whole batch
+        t0 = time.perf_counter()
+        self._producer.begin_transaction()
+        try:
+            good: list[tuple[Message, Decoded]] = []
+            for msg in msgs:
+                try:
+                    good.append(
+                        (msg, self.kind.decode(msg.value(), msg.headers(), self.settings.max_payload_bytes))
+                    )
+                except ContractError as exc:
+                    self.metrics.track_error("deadletter")
+                    log.warning(
+                        "record rejected to dead-letter",
+                        extra={
+                            "topic": msg.topic(),
+                            "partition": msg.partition(),
+                            "offset": msg.offset(),
+                            "error": str(exc),
+                        },
+                    )
+                    send_to_deadletter(
+                        self._producer,
+                        key=msg.key(),
+                        value=msg.value(),
+                        headers=msg.headers(),
+                        error=exc,
+                        source_topic=msg.topic() or self.kind.input_topic,
+                        partition=msg.partition(),
+                        offset=msg.offset(),
+                    )
+            t1 = time.perf_counter()
+            prediction = runtime.predict([d.model_input for _, d in good])
+            features = self._features.latest({d.device_id for _, d in good}) if self._features else {}
+            t2 = time.perf_counter()
+            stages = {"decode": (t1 - t0) * 1e3, **prediction.stage_ms}
+            now_ms = int(time.time() * 1000)
+            for (msg, item), results in zip(good, prediction.items, strict=True):
+                latency = {**stages, "end_to_end": float(now_ms - item.captured_at)}
+                message = self.kind.message(
+                    item,
+                    results,
+                    (runtime.name, runtime.version),
+                    now_ms,
+                    latency,
+                    features.get(item.device_id),
+                )
+                self._producer.produce(
+                    self.kind.output_topic,
+                    key=msg.key(),
+                    value=encode_message(self.kind.output_topic, message),
+                )
+                self.metrics.end_to_end_ms.labels(self.config.kind).observe(max(0, now_ms - item.captured_at))
+            self._commit(msgs)
+        except KafkaException as exc:
+            self._abort_and_rewind(msgs, exc)
+            return
+        except Exception:
+            self._abort_and_rewind(msgs, None)
+            raise
+        t3 = time.perf_counter()
+        for stage, ms in {**stages, "produce_commit": (t3 - t2) * 1e3}.items():
+            self.metrics.track_stage(stage, runtime.version, ms)
+        self.metrics.track_batch(len(good))
+        self.processed += len(msgs)
+
+    def _commit(self, msgs: list[Message]) -> None:
+        assert self._producer is not None and self._consumer is not None
+        next_offsets: dict[tuple[str, int], int] = {}
+        for m in msgs:
+            key = (m.topic() or "", m.partition() or 0)
+            next_offsets[key] = max(next_offsets.get(key, 0), (m.offset() or 0) + 1)
+        offsets = [TopicPartition(t, p, o) for (t, p), o in next_offsets.items()]
+        self._producer.send_offsets_to_transaction(
+            offsets, self._consumer.consumer_group_metadata(), TXN_TIMEOUT_S
+        )
+        self._producer.commit_transaction(TXN_TIMEOUT_S)
+
+    def _abort_and_rewind(self, msgs: list[Message], exc: KafkaException | None) -> None:
+        """Abort the open transaction and seek back so the batch is read again (nothing lost)."""
+        assert self._producer is not None and self._consumer is not None
+        if exc is not None:
+            err = exc.args[0]
+            if not err.txn_requires_abort():
+                raise exc  # fatal (e.g. fenced by a newer worker with the same id): stop this worker
+        self.metrics.track_error("aborted_batch")
+        log.warning("batch aborted; rewinding", extra={"error": str(exc) if exc else "processing failed"})
+        self._producer.abort_transaction(TXN_TIMEOUT_S)
+        first: dict[tuple[str, int], int] = defaultdict(lambda: 1 << 62)
+        for m in msgs:
+            key = (m.topic() or "", m.partition() or 0)
+            first[key] = min(first[key], m.offset() or 0)
+        for (topic, partition), offset in first.items():
+            try:
+                self._consumer.seek(TopicPartition(topic, partition, offset))
+            except KafkaException:
+                continue  # no longer ours after a rebalance: the new owner reads from the commit
+
+    def _maybe_report_lag(self) -> None:
+        now = time.monotonic()
+        if self._consumer is None or now - self._last_lag_check < 5.0:
+            return
+        self._last_lag_check = now
+        lag = 0
+        try:
+            for tp in self._consumer.position(self._consumer.assignment()):
+                _low, high = self._consumer.get_watermark_offsets(tp, timeout=2, cached=True)
+                if tp.offset >= 0:
+                    lag += max(0, high - tp.offset)
+        except KafkaException:
+            return
+        self.metrics.lag.labels(self.config.kind).set(lag)

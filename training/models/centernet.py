@@ -1,0 +1,182 @@
+"""CenterNet target encoding and decoding for the crop/weed detector, in numpy (no torch).
+
+Head maps on the stride-``s`` output grid (``H_out x W_out`` cells), per image:
+
+- ``heatmap`` (C, H, W): per-class object-centre heat; the target is 1 at each box's centre cell and
+  an elliptical Gaussian around it (TTFNet-style: sigma = ``alpha`` * box side / 6, at least
+  ``MIN_SIGMA`` cells), max-merged between boxes. The model outputs logits.
+- ``box_size`` (2, H, W): log of the box width and height in output cells, read at centre cells.
+- ``center_offset`` (2, H, W): sub-cell position of the centre (0..1 in x and y) at centre cells.
+- ``mask`` (H, W): 1 at the cells that carry a box (where size/offset are supervised).
+
+Decoding: sigmoid -> 3x3 max-pool peak picking (a cell survives when it equals the max of its 3x3
+neighbourhood) -> top-K over classes and cells -> boxes from size + offset -> class-wise NMS.
+Boxes are normalised xyxy in 0..1 everywhere (as the simulator and the message contracts have them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GAUSSIAN_ALPHA = 0.54  # TTFNet's choice: the Gaussian covers the central ~half of the box
+MIN_SIGMA = 0.5  # cells; keeps tiny boxes from becoming a single hard positive with hard negatives
+LOG_SIZE_CLIP = 8.0
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Detections of one image: ``boxes`` (K, 4) normalised xyxy, ``scores`` (K,), ``classes`` (K,)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+
+def encode_targets(
+    boxes: np.ndarray,
+    classes: np.ndarray,
+    num_classes: int,
+    out_height: int,
+    out_width: int,
+    alpha: float = GAUSSIAN_ALPHA,
+) -> dict[str, np.ndarray]:
+    """Ground-truth boxes (M, 4) normalised xyxy + class ids (M,) -> dense float32 target maps.
+
+    Returns ``heatmap`` (C, H, W), ``box_size`` (2, H, W), ``center_offset`` (2, H, W), ``mask`` (H, W).
+    When two boxes share a centre cell the smaller one's size/offset win (larger boxes go first).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+    if boxes.shape[0] != classes.shape[0]:
+        raise ValueError("boxes and classes must have the same length")
+    if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
+        raise ValueError(f"class ids must be in [0, {num_classes})")
+    heat = np.zeros((num_classes, out_height, out_width), dtype=np.float32)
+    size = np.zeros((2, out_height, out_width), dtype=np.float32)
+    offset = np.zeros((2, out_height, out_width), dtype=np.float32)
+    mask = np.zeros((out_height, out_width), dtype=np.float32)
+    w = (boxes[:, 2] - boxes[:, 0]) * out_width
+    h = (boxes[:, 3] - boxes[:, 1]) * out_height
+    keep = (w > 0) & (h > 0)
+    order = np.argsort(-(w * h)[keep], kind="stable")
+    for i in np.flatnonzero(keep)[order]:
+        cx = (boxes[i, 0] + boxes[i, 2]) / 2 * out_width
+        cy = (boxes[i, 1] + boxes[i, 3]) / 2 * out_height
+        ix = min(max(int(np.floor(cx)), 0), out_width - 1)
+        iy = min(max(int(np.floor(cy)), 0), out_height - 1)
+        sx, sy = max(alpha * w[i] / 6, MIN_SIGMA), max(alpha * h[i] / 6, MIN_SIGMA)
+        rx, ry = int(np.ceil(3 * sx)), int(np.ceil(3 * sy))
+        x0, x1 = max(ix - rx, 0), min(ix + rx + 1, out_width)
+        y0, y1 = max(iy - ry, 0), min(iy + ry + 1, out_height)
+        dx = (np.arange(x0, x1) - ix) ** 2 / (2 * sx * sx)
+        dy = (np.arange(y0, y1) - iy) ** 2 / (2 * sy * sy)
+        gauss = np.exp(-(dy[:, None] + dx[None, :])).astype(np.float32)
+        region = heat[classes[i], y0:y1, x0:x1]
+        np.maximum(region, gauss, out=region)
+        size[:, iy, ix] = (np.log(w[i]), np.log(h[i]))
+        offset[:, iy, ix] = (cx - ix, cy - iy)
+        mask[iy, ix] = 1.0
+    return {"heatmap": heat, "box_size": size, "center_offset": offset, "mask": mask}
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Numerically safe logistic function (float32 in, float32 out)."""
+    x = np.asarray(x, dtype=np.float32)
+    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(np.float32)
+
+
+def peak_mask(heat: np.ndarray) -> np.ndarray:
+    """True where a cell equals the max of its 3x3 neighbourhood (per map); heat (..., H, W)."""
+    pad = [(0, 0)] * (heat.ndim - 2) + [(1, 1), (1, 1)]
+    padded = np.pad(heat, pad, constant_values=-np.inf)
+    h, w = heat.shape[-2:]
+    pooled = heat.copy()
+    for dy in range(3):
+        for dx in range(3):
+            np.maximum(pooled, padded[..., dy : dy + h, dx : dx + w], out=pooled)
+    return heat == pooled
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of xyxy boxes: (A, 4) x (B, 4) -> (A, B) float64."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = ix * iy
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy NMS; indices of the kept boxes, highest score first."""
+    order = np.argsort(-scores, kind="stable")
+    if order.size == 0:
+        return order
+    ious = box_iou(boxes[order], boxes[order])
+    suppressed = np.zeros(order.size, dtype=bool)
+    keep = []
+    for i in range(order.size):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        suppressed |= ious[i] > iou_threshold
+    return order[np.asarray(keep, dtype=np.int64)]
+
+
+def classwise_nms(
+    boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, iou_threshold: float
+) -> np.ndarray:
+    """NMS within each class (boxes of different classes never suppress each other)."""
+    shifted = boxes + (classes.astype(np.float64) * 2.0)[:, None]  # classes land in disjoint squares
+    return nms(shifted, scores, iou_threshold)
+
+
+def decode_detections(
+    heatmap: np.ndarray,
+    box_size: np.ndarray,
+    center_offset: np.ndarray,
+    *,
+    from_logits: bool = True,
+    top_k: int = 100,
+    score_threshold: float = 0.05,
+    nms_iou: float | None = 0.6,
+) -> list[Detections]:
+    """Batched head maps -> per-image detections, highest score first.
+
+    ``heatmap`` (N, C, H, W) logits (or probabilities with ``from_logits=False``), ``box_size`` and
+    ``center_offset`` (N, 2, H, W). At most ``top_k`` peaks above ``score_threshold`` per image,
+    then class-wise NMS at ``nms_iou`` (None: no NMS).
+    """
+    heat = sigmoid(heatmap) if from_logits else np.asarray(heatmap, dtype=np.float32)
+    if heat.ndim != 4:
+        raise ValueError(f"heatmap must be (N, C, H, W), got {heat.shape}")
+    n, _, h, w = heat.shape
+    scores_all = np.where(peak_mask(heat), heat, 0.0).reshape(n, -1)
+    results = []
+    for b in range(n):
+        flat = scores_all[b]
+        k = min(top_k, flat.size)
+        idx = np.argpartition(-flat, k - 1)[:k]
+        idx = idx[flat[idx] > score_threshold]
+        idx = idx[np.argsort(-flat[idx], kind="stable")]
+        cls, cell = np.divmod(idx, h * w)
+        iy, ix = np.divmod(cell, w)
+        cx = (ix + center_offset[b, 0, iy, ix]) / w
+        cy = (iy + center_offset[b, 1, iy, ix]) / h
+        bw = np.exp(np.clip(box_size[b, 0, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / w
+        bh = np.exp(np.clip(box_size[b, 1, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / h
+        boxes = np.clip(np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1), 0.0, 1.0)
+        scores = flat[idx].astype(np.float32)
+        if nms_iou is not None and idx.size:
+            keep = classwise_nms(boxes, scores, cls, nms_iou)
+            boxes, scores, cls = boxes[keep], scores[keep], cls[keep]
+        results.append(Detections(boxes.astype(np.float32).reshape(-1, 4), scores, cls.astype(np.int64)))
+    return results

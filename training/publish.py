@@ -1,0 +1,221 @@
+"""After training (rank 0): export to ONNX, check parity, register in MLflow, run the gate.
+
+The metrics that decide are those of the *exported* ONNX model on the held-out set — what the
+workers will run — and the champion is scored by the same code on the same held-out data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from fieldstream.model_names import CHAMPION
+from fieldstream.settings import load_settings
+from training.checkpoint import Checkpoint
+from training.config import TrainConfig
+from training.events import model_event, publish_model_event
+from training.export import build_tensorrt_engine, check_parity, export_onnx, quantize_dynamic_int8
+from training.gate import GateDecision, decide
+from training.tasks import Task
+from training.tracking import RunTracker
+
+log = logging.getLogger("fieldstream.train.publish")
+EXTRAS_KEY = "fieldstream.runtime_extras"
+SPEC_KEY = "fieldstream.model_spec"
+
+
+def add_metadata(onnx_path: Path, key: str, value: str) -> None:
+    proto = onnx.load(str(onnx_path))
+    for entry in list(proto.metadata_props):
+        if entry.key == key:
+            proto.metadata_props.remove(entry)
+    proto.metadata_props.add(key=key, value=value)
+    onnx.save(proto, str(onnx_path))
+
+
+def heldout_batch(heldout: Dataset, size: int = 8) -> torch.Tensor:
+    return torch.stack([heldout[i][0] for i in range(min(size, len(heldout)))])  # type: ignore[arg-type]
+
+
+def dataset_manifest(config: TrainConfig, heldout: Dataset, train_size: int) -> dict[str, Any]:
+    """What the model was trained on; a snapshot's own manifest when trained from the offline store."""
+    if config.source == "snapshot" and config.snapshot:
+        return json.loads(Path(config.snapshot).read_text())
+    digest = hashlib.sha256()
+    for i in range(len(heldout)):  # type: ignore[arg-type]
+        digest.update(heldout[i][0].numpy().tobytes())
+    return {
+        "source": "simulated",
+        "train_seed": config.train_seed,
+        "heldout_seed": config.heldout_seed,
+        "train_examples": train_size,
+        "heldout_examples": len(heldout),  # type: ignore[arg-type]
+        "heldout_sha256": digest.hexdigest(),
+    }
+
+
+def publish_model(
+    config: TrainConfig,
+    task: Task,
+    model: nn.Module,
+    heldout: Dataset,
+    tracker: RunTracker,
+    state: Checkpoint,
+) -> dict[str, Any]:
+    model = model.cpu().eval()
+    work = Path(tempfile.mkdtemp(prefix=f"fieldstream-{task.name}-"))
+    onnx_path = export_onnx(model, heldout_batch(heldout, 1), work / "model.onnx")
+    add_metadata(onnx_path, EXTRAS_KEY, json.dumps(task.runtime_extras()))
+    parity = check_parity(model, onnx_path, heldout_batch(heldout))
+    metrics = task.evaluate_onnx(str(onnx_path), heldout)
+    tracker.log_metrics({**metrics, "onnx_parity_max_abs_diff": parity}, prefix="final.")
+    result: dict[str, Any] = {
+        "task": task.name,
+        "model_name": task.model_name,
+        "run_id": tracker.run_id,
+        "metrics": metrics,
+        "onnx_parity_max_abs_diff": parity,
+        "epochs": state.epoch,
+        "best_epoch": state.best_epoch,
+        "train_seconds": round(state.elapsed_s, 1),
+        "history": state.history,
+    }
+    if config.quantize:
+        int8 = quantize_dynamic_int8(onnx_path, work / "model.int8.onnx")
+        q = task.evaluate_onnx(str(int8), heldout)
+        result["int8"] = {
+            "metrics": q,
+            "change": {k: q[k] - metrics[k] for k in metrics},
+            "bytes": int8.stat().st_size,
+            "fp32_bytes": onnx_path.stat().st_size,
+        }
+        tracker.log_metrics(q, prefix="int8.")
+    trt = build_tensorrt_engine(onnx_path)
+    result["tensorrt"] = {"built": trt.built, "reason": trt.reason}
+    tracker.set_tags({"tensorrt": trt.reason if not trt.built else f"built {trt.engine_path}"})
+    manifest = dataset_manifest(config, heldout, config.train_size)
+    tracker.log_json(manifest, "dataset_manifest.json")
+    tracker.log_json({"history": state.history}, "history.json")
+    if config.register:
+        result.update(_register_and_gate(config, task, onnx_path, heldout, tracker, metrics, manifest))
+    tracker.end()
+    return result
+
+
+def _register_and_gate(
+    config: TrainConfig,
+    task: Task,
+    onnx_path: Path,
+    heldout: Dataset,
+    tracker: RunTracker,
+    metrics: dict[str, float],
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    from training.registry import ModelRegistry
+
+    settings = load_settings()
+    registry = ModelRegistry(settings.mlflow_tracking_uri)
+    champion = registry.by_alias(task.model_name, CHAMPION)
+    card = {
+        "spec": task.spec.to_dict(),
+        "metrics": metrics,
+        "dataset": manifest,
+        "run_id": tracker.run_id,
+        "trained_at": int(time.time() * 1000),
+    }
+    info = registry.log_and_register(task.model_name, onnx_path, card)
+    for name, value in metrics.items():
+        registry.client.set_model_version_tag(task.model_name, info.version, f"metric.{name}", f"{value:.4f}")
+    publish_model_event(
+        settings,
+        model_event(
+            "trained", task.model_name, info.version, run_id=tracker.run_id, metrics=metrics, uri=info.uri
+        ),
+    )
+    out: dict[str, Any] = {"version": info.version, "uri": info.uri}
+    if not config.gate:
+        return out
+    champion_metrics = _score_champion(registry, task, champion, heldout) if champion else None
+    if champion is not None and champion_metrics is None:
+        decision = GateDecision(
+            False,
+            f"champion v{champion.version} uses other preprocessing and cannot be scored on the same held-out"
+            " data; promote by hand with `fieldstream models promote` after checking",
+            task.gate.metric,
+            metrics[task.gate.metric],
+            None,
+        )
+    else:
+        decision = decide(metrics, champion_metrics, task.gate)
+    tracker.set_tags({"gate.passed": decision.passed, "gate.reason": decision.reason})
+    publish_model_event(
+        settings,
+        model_event(
+            "evaluated",
+            task.model_name,
+            info.version,
+            run_id=tracker.run_id,
+            metrics=metrics,
+            reason=decision.reason,
+            uri=info.uri,
+        ),
+    )
+    if decision.passed:
+        registry.promote(task.model_name, info.version, decision.reason)
+        publish_model_event(
+            settings,
+            model_event(
+                "promoted",
+                task.model_name,
+                info.version,
+                alias=CHAMPION,
+                run_id=tracker.run_id,
+                metrics=metrics,
+                reason=decision.reason,
+                uri=info.uri,
+            ),
+        )
+    else:
+        publish_model_event(
+            settings,
+            model_event(
+                "rejected",
+                task.model_name,
+                info.version,
+                run_id=tracker.run_id,
+                metrics=metrics,
+                reason=decision.reason,
+                uri=info.uri,
+            ),
+        )
+    out["gate"] = {
+        "passed": decision.passed,
+        "reason": decision.reason,
+        "champion_version": champion.version if champion else None,
+        "champion_metrics": champion_metrics,
+    }
+    return out
+
+
+def _score_champion(registry: Any, task: Task, champion: Any, heldout: Dataset) -> dict[str, float] | None:
+    """The champion's metrics on the candidate's held-out set (None when it cannot be scored there)."""
+    downloaded = registry.download(task.model_name, champion.version)
+    spec = downloaded.card.get("spec", {})
+    if spec.get("preprocess") != task.spec.preprocess.to_dict():
+        log.warning(
+            "champion uses other preprocessing; it is scored as unknown and the gate uses the floor only"
+        )
+        return None
+    scores = task.evaluate_onnx(str(downloaded.onnx_path), heldout)
+    return {k: float(v) for k, v in scores.items() if np.isfinite(v)}
