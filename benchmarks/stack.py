@@ -1,7 +1,8 @@
 """Benchmark the local stack: time from stopped to healthy, and idle resident memory.
 
 Prints one JSON object. Targets (issue #2): `stack up` from stopped to healthy under 60 s, idle
-stack (Kafka, PostgreSQL, Redis, MLflow) under 3 GB RSS in total.
+stack (Kafka, PostgreSQL, Redis, MLflow) under 3 GB RSS in total. The KServe model server that `stack up`
+also starts is reported beside it (``serve_rss_mb``), not counted in that total.
 
     .venv/bin/python benchmarks/stack.py [--idle-seconds 20] [--data-dir DIR]
 """
@@ -19,6 +20,7 @@ from fieldstream.stack.runner import LocalStack
 
 TARGET_UP_S = 60.0
 TARGET_RSS_BYTES = 3 * 1024**3
+TARGET_RSS_SERVICES = ("kafka", "postgres", "redis", "mlflow")
 
 
 def main() -> int:
@@ -41,7 +43,7 @@ def main() -> int:
     finally:
         stack.down()
     rss = {r.name: r.rss_bytes for r in rows}
-    total = sum(rss.values())
+    total = sum(v for k, v in rss.items() if k in TARGET_RSS_SERVICES)
     print(
         json.dumps(
             {
@@ -52,6 +54,7 @@ def main() -> int:
                 "up_ratio_to_target": round(warm_up_s / TARGET_UP_S, 3),
                 "idle_rss_mb": {k: round(v / 2**20, 1) for k, v in rss.items()},
                 "idle_rss_total_mb": round(total / 2**20, 1),
+                "serve_rss_mb": round(rss.get("serve", 0) / 2**20, 1),
                 "rss_target_mb": TARGET_RSS_BYTES / 2**20,
                 "rss_ratio_to_target": round(total / TARGET_RSS_BYTES, 3),
                 "postgres_backend": first.postgres_backend,

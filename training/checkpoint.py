@@ -21,6 +21,8 @@ class Checkpoint:
     best_state: dict[str, torch.Tensor] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     mlflow_run_id: str | None = None
+    finished: bool = False  # published; nothing left to resume
+    stop_reason: str | None = None  # why training ended before the last epoch (time budget, early stop)
 
 
 def save_checkpoint(path: Path, state: Checkpoint, model: nn.Module, optimizer: Any, scheduler: Any) -> None:
@@ -43,4 +45,10 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer: Any, scheduler: Any
     model.load_state_dict(data["model"])
     optimizer.load_state_dict(data["optimizer"])
     scheduler.load_state_dict(data["scheduler"])
+    return Checkpoint(**data["state"])
+
+
+def peek_checkpoint(path: Path) -> Checkpoint:
+    """The run state of a checkpoint without loading the weights into anything."""
+    data = torch.load(path, map_location="cpu", weights_only=False)
     return Checkpoint(**data["state"])

@@ -26,7 +26,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from training.checkpoint import Checkpoint, load_checkpoint, peek_checkpoint, save_checkpoint
 from training.config import TrainConfig
 from training.loop import train_epoch
 from training.tasks import make_task
@@ -34,7 +34,7 @@ from training.tasks import make_task
 log = logging.getLogger("fieldstream.train")
 
 
-def _setup() -> tuple[int, int, str]:
+def _setup(threads: int | None) -> tuple[int, int, str]:
     cuda = torch.cuda.is_available()
     dist.init_process_group(backend="nccl" if cuda else "gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -42,13 +42,14 @@ def _setup() -> tuple[int, int, str]:
         local = int(os.environ.get("LOCAL_RANK", 0))
         torch.cuda.set_device(local)
         return rank, world, f"cuda:{local}"
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    torch.set_num_threads(threads or max(1, (os.cpu_count() or 1) // world))
     return rank, world, "cpu"
 
 
 def train(config: TrainConfig) -> dict[str, Any] | None:
     """Run this rank's share of the training; rank 0 returns the result, other ranks None."""
-    rank, world, device = _setup()
+    begun = time.monotonic()  # the time budget counts data preparation too
+    rank, world, device = _setup(config.threads)
     torch.manual_seed(config.train_seed)
     task = make_task(config)
     train_set, heldout = task.datasets(config)
@@ -65,24 +66,22 @@ def train(config: TrainConfig) -> dict[str, Any] | None:
         optimizer, max_lr=config.lr, total_steps=max(1, steps * config.epochs), pct_start=0.15
     )
     loss_fn = task.loss().to(device)
-    ckpt_path = Path(config.checkpoint_dir) / f"{config.task}-last.pt"
-    state = Checkpoint()
-    if config.resume and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path, model, optimizer, scheduler)
+    ckpt_path = config.checkpoint_path
+    state = _resume_state(config, ckpt_path, model, optimizer, scheduler) if config.resume else Checkpoint()
     tracker = None
     if rank == 0:
-        from training.tracking import RunTracker
+        from training.tracking import make_tracker
 
-        tracker = RunTracker(
+        tracker = make_tracker(
             config,
             task,
             run_id=state.mlflow_run_id,
             world_size=world,
-            train_size=len(train_set),
-            heldout_size=len(heldout),
-        )  # type: ignore[arg-type]
+            train_size=len(train_set),  # type: ignore[arg-type]
+            heldout_size=len(heldout),  # type: ignore[arg-type]
+        )
         state.mlflow_run_id = tracker.run_id
-    started = time.monotonic() - state.elapsed_s
+    started = begun - state.elapsed_s
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device != "cpu" else contextlib.nullcontext()
     bar = tqdm(
         total=config.epochs,
@@ -94,6 +93,7 @@ def train(config: TrainConfig) -> dict[str, Any] | None:
     )
     stop = torch.zeros(1)
     for epoch in range(state.epoch, config.epochs):
+        epoch_started = time.monotonic()
         sampler.set_epoch(epoch)
         with autocast:
             parts = train_epoch(
@@ -119,6 +119,7 @@ def train(config: TrainConfig) -> dict[str, Any] | None:
                 state.best_score, state.best_epoch = score, epoch + 1
                 state.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             state.epoch, state.elapsed_s = epoch + 1, time.monotonic() - started
+            state.history[-1]["elapsed_s"] = round(state.elapsed_s, 2)
             assert tracker is not None
             tracker.log_epoch(
                 epoch + 1, {"train_loss": train_loss, **metrics, "lr": scheduler.get_last_lr()[0]}
@@ -126,8 +127,14 @@ def train(config: TrainConfig) -> dict[str, Any] | None:
             save_checkpoint(ckpt_path, state, model, optimizer, scheduler)
             bar.set_postfix(loss=f"{train_loss:.4f}", **{task.gate.metric: f"{score:.3f}"})
             bar.update()
-            out_of_time = config.time_budget_s is not None and state.elapsed_s > config.time_budget_s
+            # stop before an epoch that would end past the budget (the last one's length as the guess)
+            out_of_time = (
+                config.time_budget_s is not None
+                and state.elapsed_s + (time.monotonic() - epoch_started) > config.time_budget_s
+            )
             stalled = epoch + 1 - state.best_epoch >= config.patience
+            if out_of_time or stalled:
+                state.stop_reason = "time budget" if out_of_time else f"no gain in {config.patience} epochs"
             stop[0] = 1.0 if (out_of_time or stalled) else 0.0
         dist.broadcast(stop, src=0)
         if stop.item():
@@ -141,9 +148,23 @@ def train(config: TrainConfig) -> dict[str, Any] | None:
         if state.best_state is not None:
             model.load_state_dict(state.best_state)
         result = publish_model(config, task, model, heldout, tracker, state)
+        state.finished = True  # a later --resume starts a new run instead of publishing this one again
+        save_checkpoint(ckpt_path, state, model, optimizer, scheduler)
     dist.barrier()
     dist.destroy_process_group()
     return result
+
+
+def _resume_state(config: TrainConfig, path: Path, model: Any, optimizer: Any, scheduler: Any) -> Checkpoint:
+    """The unfinished run's checkpoint, loaded into model, optimiser and schedule; else a fresh state."""
+    if not path.exists():
+        log.warning("nothing to resume: no checkpoint at %s; starting a new run", path)
+        return Checkpoint()
+    state = peek_checkpoint(path)
+    if state.finished:
+        log.warning("the run in %s already finished and was published; starting a new run", path)
+        return Checkpoint()
+    return load_checkpoint(path, model, optimizer, scheduler)
 
 
 def main(argv: list[str] | None = None) -> int:

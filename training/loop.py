@@ -137,7 +137,7 @@ def evaluate_vision(
             predictions.append(ImageDetections(det.boxes, det.scores, det.classes))
         count += len(inputs)
     ground_truths = [dataset.ground_truth(i) for i in range(count)]  # type: ignore[attr-defined]
-    spec = getattr(model, "spec", None)
+    spec = getattr(model, "spec", None) or getattr(getattr(model, "module", None), "spec", None)  # DDP wraps
     names = class_names or (spec.class_names if spec is not None else None)
     num_classes = len(names) if names else int(dataset.num_classes)  # type: ignore[attr-defined]
     metrics = mean_average_precision(predictions, ground_truths, num_classes).as_dict(names)

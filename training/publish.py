@@ -28,7 +28,7 @@ from training.events import model_event, publish_model_event
 from training.export import build_tensorrt_engine, check_parity, export_onnx, quantize_dynamic_int8
 from training.gate import GateDecision, decide
 from training.tasks import Task
-from training.tracking import RunTracker
+from training.tracking import NullTracker, RunTracker
 
 log = logging.getLogger("fieldstream.train.publish")
 EXTRAS_KEY = "fieldstream.runtime_extras"
@@ -48,10 +48,10 @@ def heldout_batch(heldout: Dataset, size: int = 8) -> torch.Tensor:
     return torch.stack([heldout[i][0] for i in range(min(size, len(heldout)))])  # type: ignore[arg-type]
 
 
-def dataset_manifest(config: TrainConfig, heldout: Dataset, train_size: int) -> dict[str, Any]:
-    """What the model was trained on; a snapshot's own manifest when trained from the offline store."""
-    if config.source == "snapshot" and config.snapshot:
-        return json.loads(Path(config.snapshot).read_text())
+def dataset_manifest(config: TrainConfig, task: Task, heldout: Dataset, train_size: int) -> dict[str, Any]:
+    """What the model was trained on: the snapshot's or dataset folder's manifest, else the seeds."""
+    if task.manifest is not None:
+        return task.manifest
     digest = hashlib.sha256()
     for i in range(len(heldout)):  # type: ignore[arg-type]
         digest.update(heldout[i][0].numpy().tobytes())
@@ -70,7 +70,7 @@ def publish_model(
     task: Task,
     model: nn.Module,
     heldout: Dataset,
-    tracker: RunTracker,
+    tracker: RunTracker | NullTracker,
     state: Checkpoint,
 ) -> dict[str, Any]:
     model = model.cpu().eval()
@@ -89,6 +89,7 @@ def publish_model(
         "epochs": state.epoch,
         "best_epoch": state.best_epoch,
         "train_seconds": round(state.elapsed_s, 1),
+        "stop_reason": state.stop_reason,
         "history": state.history,
     }
     if config.quantize:
@@ -104,8 +105,13 @@ def publish_model(
     trt = build_tensorrt_engine(onnx_path)
     result["tensorrt"] = {"built": trt.built, "reason": trt.reason}
     tracker.set_tags({"tensorrt": trt.reason if not trt.built else f"built {trt.engine_path}"})
-    manifest = dataset_manifest(config, heldout, config.train_size)
+    manifest = dataset_manifest(config, task, heldout, config.train_size)
     tracker.log_json(manifest, "dataset_manifest.json")
+    if "manifest_sha256" in manifest:
+        tracker.set_tags(
+            {"dataset.manifest_sha256": manifest["manifest_sha256"], "dataset.source": config.source}
+        )
+        result["dataset_manifest_sha256"] = manifest["manifest_sha256"]
     tracker.log_json({"history": state.history}, "history.json")
     if config.register:
         result.update(_register_and_gate(config, task, onnx_path, heldout, tracker, metrics, manifest))
@@ -118,7 +124,7 @@ def _register_and_gate(
     task: Task,
     onnx_path: Path,
     heldout: Dataset,
-    tracker: RunTracker,
+    tracker: RunTracker | NullTracker,
     metrics: dict[str, float],
     manifest: dict[str, Any],
 ) -> dict[str, Any]:
@@ -130,7 +136,7 @@ def _register_and_gate(
     card = {
         "spec": task.spec.to_dict(),
         "metrics": metrics,
-        "dataset": manifest,
+        "dataset": {k: v for k, v in manifest.items() if k != "items"},  # the full list is an artifact
         "run_id": tracker.run_id,
         "trained_at": int(time.time() * 1000),
     }
@@ -213,9 +219,10 @@ def _score_champion(registry: Any, task: Task, champion: Any, heldout: Dataset) 
     downloaded = registry.download(task.model_name, champion.version)
     spec = downloaded.card.get("spec", {})
     if spec.get("preprocess") != task.spec.preprocess.to_dict():
-        log.warning(
-            "champion uses other preprocessing; it is scored as unknown and the gate uses the floor only"
-        )
+        log.warning("champion uses other preprocessing; it cannot be scored on the candidate's held-out data")
+        return None
+    if tuple(spec.get("class_names", ())) != task.spec.class_names:
+        log.warning("champion predicts other classes; it cannot be scored on the candidate's held-out data")
         return None
     scores = task.evaluate_onnx(str(downloaded.onnx_path), heldout)
     return {k: float(v) for k, v in scores.items() if np.isfinite(v)}

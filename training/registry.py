@@ -123,9 +123,12 @@ class ModelRegistry:
         info = self.version(name, ref) if ref.isdigit() else self.by_alias(name, ref)
         if info is None:
             raise RegistryError(f"model {name} has no version with alias {ref!r}")
+        # The version's own artifact location: a models:/ URI here would go through MLflow's *global*
+        # registry URI, not this registry's.
+        source = self.client.get_model_version_download_uri(name, info.version)
         local = Path(
             mlflow.artifacts.download_artifacts(
-                artifact_uri=info.uri, dst_path=str(dst) if dst else None, tracking_uri=self.tracking_uri
+                artifact_uri=source, dst_path=str(dst) if dst else None, tracking_uri=self.tracking_uri
             )
         )
         mlmodel = yaml.safe_load((local / "MLmodel").read_text())

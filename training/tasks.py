@@ -7,7 +7,7 @@ loss, how to score a torch model and an exported ONNX model on held-out data, an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,6 @@ import onnxruntime as ort
 from torch import nn
 from torch.utils.data import Dataset
 
-from fieldstream.model_names import AUDIO_MODEL, VISION_MODEL
 from training.config import TrainConfig
 from training.gate import AUDIO_GATE, VISION_GATE, GatePolicy
 from training.metrics.detection import ImageDetections, mean_average_precision
@@ -30,8 +29,26 @@ class Task:
     model_name: str
     gate: GatePolicy
     spec: ModelSpec
+    #: what the datasets were built from, set by :meth:`datasets` for snapshots and dataset folders
+    manifest: dict[str, Any] | None = None
 
     def datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
+        """(train, held-out) from the source the config names."""
+        if config.source == "snapshot":
+            from training.data.snapshot import load_snapshot_datasets, read_manifest
+
+            self.manifest = read_manifest(config.snapshot or "")
+            return load_snapshot_datasets(config.snapshot or "", self.spec)
+        if config.source == "dataset":
+            from training.data.folders import load_folder_datasets
+
+            train, heldout, self.manifest = load_folder_datasets(
+                self.name, config.dataset or "", self.spec, config.heldout_fraction, config.train_seed
+            )
+            return train, heldout
+        return self.simulated_datasets(config)
+
+    def simulated_datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
         raise NotImplementedError
 
     def build_model(self) -> nn.Module:
@@ -64,16 +81,13 @@ class VisionTask(Task):
     def __init__(self, config: TrainConfig) -> None:
         from training.models.vision import vision_spec, with_input_size
 
-        spec = vision_spec(**config.arch)
+        names = {"class_names": config.class_names} if config.class_names else {}
+        spec = vision_spec(**names, **config.arch)
         if config.input_size:
             spec = with_input_size(spec, *config.input_size)
-        super().__init__("vision", VISION_MODEL, VISION_GATE, spec)
+        super().__init__("vision", config.registered_model, gate_policy(VISION_GATE, config), spec)
 
-    def datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
-        if config.source == "snapshot":
-            from training.data.snapshot import load_snapshot_datasets
-
-            return load_snapshot_datasets(config.snapshot or "", self.spec)
+    def simulated_datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
         from training.data.simulated import build_vision_datasets
 
         return build_vision_datasets(
@@ -126,13 +140,10 @@ class AudioTask(Task):
         from producers.soundscape import BASE_SPECIES_IDS
         from training.models.audio import audio_spec
 
-        super().__init__("audio", AUDIO_MODEL, AUDIO_GATE, audio_spec(tuple(BASE_SPECIES_IDS), **config.arch))
+        spec = audio_spec(tuple(config.class_names or BASE_SPECIES_IDS), **config.arch)
+        super().__init__("audio", config.registered_model, gate_policy(AUDIO_GATE, config), spec)
 
-    def datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
-        if config.source == "snapshot":
-            from training.data.snapshot import load_snapshot_datasets
-
-            return load_snapshot_datasets(config.snapshot or "", self.spec)
+    def simulated_datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
         from training.data.simulated import build_audio_datasets
 
         return build_audio_datasets(
@@ -171,6 +182,12 @@ class AudioTask(Task):
 
         names = {sid: SPECIES_BY_ID[sid].name for sid in self.spec.class_names if sid in SPECIES_BY_ID}
         return {"display_names": names, "thresholds": {}}
+
+
+def gate_policy(default: GatePolicy, config: TrainConfig) -> GatePolicy:
+    """The task's production policy with the run's overrides (``--gate-floor``, ``--gate-margin``)."""
+    changes = {"floor": config.gate_floor, "margin": config.gate_margin}
+    return replace(default, **{k: v for k, v in changes.items() if v is not None})
 
 
 def make_task(config: TrainConfig) -> Task:

@@ -1,4 +1,7 @@
-"""MLflow tracking of one training run (rank 0 only): params, per-epoch metrics, artifacts."""
+"""MLflow tracking of one training run (rank 0 only): params, per-epoch metrics, artifacts.
+
+:class:`NullTracker` stands in when a run is not tracked (``--no-mlflow``: no tracking server needed).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ class RunTracker:
                 model_spec=task.spec.name,
                 gate_metric=task.gate.metric,
                 gate_floor=task.gate.floor,
+                gate_margin=task.gate.margin,
+                registered_model=task.model_name,
             )
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             mlflow.log_dict(task.spec.to_dict(), "model_spec.json")
@@ -60,3 +65,43 @@ class RunTracker:
 
     def end(self) -> None:
         mlflow.end_run()
+
+
+class NullTracker:
+    """The :class:`RunTracker` interface doing nothing (an untracked run has no run id)."""
+
+    run_id: str | None = None
+
+    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        pass
+
+    def log_metrics(self, metrics: dict[str, float], prefix: str = "") -> None:
+        pass
+
+    def log_json(self, data: Any, name: str) -> None:
+        pass
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        pass
+
+    def log_file(self, path: Path, folder: str | None = None) -> None:
+        pass
+
+    def end(self) -> None:
+        pass
+
+
+def make_tracker(
+    config: TrainConfig,
+    task: Task,
+    *,
+    run_id: str | None,
+    world_size: int,
+    train_size: int,
+    heldout_size: int,
+) -> RunTracker | NullTracker:
+    if not config.track:
+        return NullTracker()
+    return RunTracker(
+        config, task, run_id=run_id, world_size=world_size, train_size=train_size, heldout_size=heldout_size
+    )

@@ -12,6 +12,7 @@ from fieldstream.cli import (
     history_commands,
     models_commands,
     produce_commands,
+    serve_commands,
     stack_commands,
     train_commands,
     worker_commands,
@@ -29,6 +30,7 @@ COMMAND_GROUPS = [
     train_commands,
     models_commands,
     worker_commands,
+    serve_commands,
 ]
 
 

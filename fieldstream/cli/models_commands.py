@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fieldstream.model_names import CHAMPION, MODEL_NAMES
 from fieldstream.settings import load_settings
@@ -78,52 +79,30 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from training.events import model_event, publish_model_event
-    from training.registry import RegistryError
-
-    settings = load_settings()
-    try:
-        info = _registry().promote(args.name, args.version, f"manual: {args.reason}")
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    publish_model_event(
-        settings,
-        model_event(
-            "promoted",
-            args.name,
-            info.version,
-            alias=CHAMPION,
-            run_id=info.run_id,
-            reason=f"manual: {args.reason}",
-            uri=info.uri,
-        ),
-    )
-    print(f"{args.name} version {info.version} is now {CHAMPION}")
-    return 0
+    reason = f"manual: {args.reason}"
+    return _move_champion(args.name, "promoted", lambda r: r.promote(args.name, args.version, reason), reason)
 
 
 def _rollback(args: argparse.Namespace) -> int:
+    return _move_champion(args.name, "rolled_back", lambda r: r.rollback(args.name, args.reason), args.reason)
+
+
+def _move_champion(name: str, event: str, move: Callable[[ModelRegistry], Any], reason: str) -> int:
+    """Move the champion alias, publish the event that makes workers and servers swap, say so."""
     from training.events import model_event, publish_model_event
     from training.registry import RegistryError
 
     settings = load_settings()
     try:
-        info = _registry().rollback(args.name, args.reason)
+        info = move(_registry())
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     publish_model_event(
         settings,
         model_event(
-            "rolled_back",
-            args.name,
-            info.version,
-            alias=CHAMPION,
-            run_id=info.run_id,
-            reason=args.reason,
-            uri=info.uri,
+            event, name, info.version, alias=CHAMPION, run_id=info.run_id, reason=reason, uri=info.uri
         ),
     )
-    print(f"{args.name} rolled back: version {info.version} is {CHAMPION} again")
+    print(f"{name}: version {info.version} is now {CHAMPION} ({event.replace('_', ' ')})")
     return 0

@@ -16,7 +16,7 @@ from fieldstream.stack.runner import LocalStack
 def register(sub: argparse._SubParsersAction) -> None:
     stack = sub.add_parser(
         "stack",
-        help="start, stop and inspect the local services (Kafka, PostgreSQL, Redis, MLflow)",
+        help="start, stop and inspect the local services (Kafka, PostgreSQL, Redis, MLflow, KServe)",
         description="The local stack: real services as local processes under one data folder.",
     )
     stack.add_argument(
@@ -31,9 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     up = verbs.add_parser(
         "up",
         help="start the services, wait for health, create topics, apply migrations",
-        description="Start Kafka (KRaft), PostgreSQL, Redis and MLflow; idempotent.",
+        description="Start Kafka (KRaft), PostgreSQL, Redis, MLflow and the KServe model server; idempotent.",
     )
-    for name in ("kafka", "postgres", "redis", "mlflow"):
+    for name in ("kafka", "postgres", "redis", "mlflow", "serve"):
         up.add_argument(
             f"--{name}-port",
             type=int,
@@ -52,13 +52,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.set_defaults(handler=_status)
 
+    init = verbs.add_parser(
+        "init",
+        help="create the declared topics and apply the migrations on already running services",
+        description="For services this command did not start (docker compose, Kubernetes): create the topics"
+        " of kafka/topics.yaml on FIELDSTREAM_KAFKA_BOOTSTRAP and apply the database migrations on"
+        " FIELDSTREAM_POSTGRES_DSN. Idempotent.",
+    )
+    init.set_defaults(handler=_init)
+
     env = verbs.add_parser("env", help='print the settings as shell exports: eval "$(fieldstream stack env)"')
     env.set_defaults(handler=_env)
 
 
 def _stack(args: argparse.Namespace) -> LocalStack:
     settings = load_settings(data_dir=args.data_dir)
-    ports = {name: getattr(args, f"{name}_port", None) for name in ("kafka", "postgres", "redis", "mlflow")}
+    ports = {
+        name: getattr(args, f"{name}_port", None)
+        for name in ("kafka", "postgres", "redis", "mlflow", "serve")
+    }
     return LocalStack(settings.data_dir, {k: v for k, v in ports.items() if v})
 
 
@@ -104,6 +116,24 @@ def _status(args: argparse.Namespace) -> int:
     else:
         _print_table(stack, rows)
     return 0 if all(r.healthy for r in rows) else 3
+
+
+def _init(args: argparse.Namespace) -> int:
+    from confluent_kafka.admin import AdminClient
+
+    from feature_store.timescale.migrate import apply_migrations, history_backend
+    from fieldstream.kafka.admin import ensure_topics
+    from fieldstream.kafka.config import admin_config
+    from fieldstream.topics import load_topic_specs
+
+    settings = load_settings(data_dir=args.data_dir)
+    created = ensure_topics(AdminClient(admin_config(settings)), load_topic_specs())
+    applied = apply_migrations(settings.postgres_dsn)
+    print(
+        f"{len(created)} topics created, {len(applied)} migrations applied;"
+        f" history store: {history_backend(settings.postgres_dsn)}"
+    )
+    return 0
 
 
 def _env(args: argparse.Namespace) -> int:

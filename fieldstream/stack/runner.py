@@ -28,6 +28,7 @@ from fieldstream.stack.services import (
     MlflowService,
     PostgresService,
     RedisService,
+    ServeService,
     Service,
     ServiceContext,
 )
@@ -36,8 +37,8 @@ from fieldstream.topics import load_topic_specs
 
 log = logging.getLogger("fieldstream.stack")
 
-PORT_NAMES = ("kafka", "kafka-controller", "postgres", "redis", "mlflow")
-SERVICE_ORDER = ("postgres", "redis", "kafka", "mlflow")
+PORT_NAMES = ("kafka", "kafka-controller", "postgres", "redis", "mlflow", "serve")
+SERVICE_ORDER = ("postgres", "redis", "kafka", "mlflow", "serve")
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,14 @@ class LocalStack:
     def _services(self, ports: dict[str, int]) -> dict[str, Service]:
         ctx = ServiceContext(self.data_dir, ports)
         postgres = PostgresService(ctx)
+        kafka = KafkaService(ctx)
+        mlflow = MlflowService(ctx, postgres.dsn("mlflow"))
         return {
             "postgres": postgres,
             "redis": RedisService(ctx),
-            "kafka": KafkaService(ctx),
-            "mlflow": MlflowService(ctx, postgres.dsn("mlflow")),
+            "kafka": kafka,
+            "mlflow": mlflow,
+            "serve": ServeService(ctx, kafka.bootstrap, mlflow.url),
         }
 
     # ---- up ----------------------------------------------------------------------------------

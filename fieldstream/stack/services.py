@@ -1,4 +1,4 @@
-"""The four services of the local stack: how each is prepared, started, checked and stopped.
+"""The services of the local stack: how each is prepared, started, checked and stopped.
 
 Each service owns a folder under the stack's data folder and one TCP port on 127.0.0.1.
 """
@@ -366,6 +366,44 @@ class MlflowService(Service):
 
     def settings(self) -> dict[str, str]:
         return {"mlflow_tracking_uri": self.url}
+
+
+class ServeService(Service):
+    """The KServe model server (``fieldstream serve``): the champions over Open Inference Protocol v2.
+
+    Models not promoted yet are served (ready) once a promotion arrives; health is liveness.
+    """
+
+    name = "serve"
+    start_timeout_s = 120.0  # kserve, onnxruntime and mlflow take a while to import on a busy machine
+
+    def __init__(self, ctx: ServiceContext, kafka_bootstrap: str, mlflow_uri: str) -> None:
+        super().__init__(ctx)
+        self.kafka_bootstrap = kafka_bootstrap
+        self.mlflow_uri = mlflow_uri
+
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "fieldstream", "serve", "--http-port", str(self.port), "--host", HOST]
+
+    def env(self) -> dict[str, str]:
+        # This stack's services, whatever the caller's shell points at (the stack file is written last).
+        return {
+            **os.environ,
+            "FIELDSTREAM_DATA_DIR": str(self.ctx.data_dir),
+            "FIELDSTREAM_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "MLFLOW_TRACKING_URI": self.mlflow_uri,
+        }
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/v2/health/live", timeout=2) as resp:
+                return resp.status == 200
+        except Exception:
+            return False
 
 
 def _kafka_cluster_id() -> str:

@@ -23,7 +23,7 @@ class AudioRuntime(ModelRuntime):
         batch = np.zeros((len(waves), clip), np.float32)
         for i, w in enumerate(waves):
             batch[i, : min(clip, w.size)] = w[:clip]
-        return log_mel(batch, config)
+        return log_mel(batch, config.sample_rate, config)
 
     def postprocess(self, outputs: list[np.ndarray], count: int) -> list[list[dict[str, Any]]]:
         logits = outputs[0][:count]

@@ -44,6 +44,8 @@ def load_runtime(ref: str, tracking_uri: str | None = None, cache_dir: Path | No
         from training.registry import ModelRegistry  # mlflow only when the registry is used
 
         name, which = parse_model_ref(ref)
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
         dst = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=cache_dir))
         downloaded = ModelRegistry(tracking_uri).download(name, which, dst)
         return runtime_from_file(downloaded.onnx_path, name, downloaded.version)

@@ -22,14 +22,22 @@ SWAP_EVENTS = ("promoted", "rolled_back")
 
 
 class ModelWatcher(threading.Thread):
-    """Background thread: on a swap event for ``model_name``, ``load(version)`` and park the result
-    for the worker to pick up with :meth:`take`."""
+    """Background thread: on a swap event for ``model_name``, ``load(version)`` and either park the
+    result for a worker to pick up between batches (:meth:`take`) or hand it to ``on_loaded`` (the
+    model server swaps at once: each request reads the current runtime once)."""
 
-    def __init__(self, settings: Settings, model_name: str, load: Callable[[str], ModelRuntime]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model_name: str,
+        load: Callable[[str], ModelRuntime],
+        on_loaded: Callable[[ModelRuntime], None] | None = None,
+    ) -> None:
         super().__init__(name=f"watch-{model_name}", daemon=True)
         self.model_name = model_name
         self._load = load
         self._settings = settings
+        self._on_loaded = on_loaded
         self._pending: ModelRuntime | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -72,8 +80,11 @@ class ModelWatcher(threading.Thread):
                 extra={"model": self.model_name, "version": version},
             )
             return
-        with self._lock:
-            self._pending = runtime
+        if self._on_loaded is not None:
+            self._on_loaded(runtime)
+        else:
+            with self._lock:
+                self._pending = runtime
         log.info(
             "new model version loaded, swapping at the next batch",
             extra={"model": self.model_name, "version": version},

@@ -16,8 +16,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
-from fieldstream.contracts import ContractError, encode_message, send_to_deadletter
+from fieldstream.contracts import encode_message
 from fieldstream.kafka.config import consumer_config, producer_config
+from fieldstream.kafka.routing import decode_or_deadletter
 from fieldstream.settings import Settings
 from inference_workers.health import serve_health
 from inference_workers.metrics import WorkerMetrics
@@ -104,6 +105,12 @@ class InferenceWorker:
             return False, "consumer not started"
         return True, f"{self.runtime.name} v{self.runtime.version} on {self.runtime.provider}"
 
+    def assignment(self) -> list[tuple[str, int]]:
+        """The (topic, partition) pairs this worker owns now in its consumer group."""
+        if self._consumer is None:
+            return []
+        return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
+
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it and return (safe from a signal handler)."""
         self._stop.set()
@@ -144,6 +151,9 @@ class InferenceWorker:
         log.warning("consumer error", extra={"error": str(msg.error())})
         return True
 
+    def _decode(self, value: bytes | None, headers: Any) -> Decoded:
+        return self.kind.decode(value, headers, self.settings.max_payload_bytes)
+
     def _maybe_swap(self) -> None:
         new = self._watcher.take() if self._watcher else None
         if new is not None and self.runtime is not None and new.version != self.runtime.version:
@@ -160,31 +170,11 @@ class InferenceWorker:
         try:
             good: list[tuple[Message, Decoded]] = []
             for msg in msgs:
-                try:
-                    good.append(
-                        (msg, self.kind.decode(msg.value(), msg.headers(), self.settings.max_payload_bytes))
-                    )
-                except ContractError as exc:
+                item = decode_or_deadletter(msg, self._decode, self._producer)  # dead letters join the txn
+                if item is None:
                     self.metrics.track_error("deadletter")
-                    log.warning(
-                        "record rejected to dead-letter",
-                        extra={
-                            "topic": msg.topic(),
-                            "partition": msg.partition(),
-                            "offset": msg.offset(),
-                            "error": str(exc),
-                        },
-                    )
-                    send_to_deadletter(
-                        self._producer,
-                        key=msg.key(),
-                        value=msg.value(),
-                        headers=msg.headers(),
-                        error=exc,
-                        source_topic=msg.topic() or self.kind.input_topic,
-                        partition=msg.partition(),
-                        offset=msg.offset(),
-                    )
+                else:
+                    good.append((msg, item))
             t1 = time.perf_counter()
             prediction = runtime.predict([d.model_input for _, d in good])
             features = self._features.latest({d.device_id for _, d in good}) if self._features else {}
@@ -192,7 +182,8 @@ class InferenceWorker:
             stages = {"decode": (t1 - t0) * 1e3, **prediction.stage_ms}
             now_ms = int(time.time() * 1000)
             for (msg, item), results in zip(good, prediction.items, strict=True):
-                latency = {**stages, "end_to_end": float(now_ms - item.captured_at)}
+                # a device clock ahead of ours (or a simulated future capture time) is no negative latency
+                latency = {**stages, "end_to_end": float(max(0, now_ms - item.captured_at))}
                 message = self.kind.message(
                     item,
                     results,

@@ -9,5 +9,6 @@ window aggregates to PostgreSQL, and the records that fail decoding to ``deadlet
 Modules: :mod:`.kinds` (decoding and features per media kind, no Flink), :mod:`.messages` (the JSON
 on ``features.*.v1``), :mod:`.udfs` (the vectorised UDF), :mod:`.windows` (window aggregate SQL and its
 reference maths), :mod:`.pipeline` (tables and INSERTs of one stream), :mod:`.config`, :mod:`.job`
-(start, wait, stop with a savepoint).
+(start, wait, stop with a savepoint; the cluster entry point), :mod:`.launcher` (the job as a child
+process, for the demo, benchmarks and tests).
 """

@@ -41,7 +41,7 @@ class FeatureJobConfig(BaseModel):
     bundle_time_ms: int = Field(200, ge=1, description="Longest a row waits for its UDF batch.")
     jdbc_flush_rows: int = Field(500, ge=1)
     jdbc_flush_interval_ms: int = Field(500, ge=1)
-    jvm_heap_mb: int = Field(768, ge=256)
+    jvm_heap_mb: int = Field(512, ge=256)
     managed_memory_mb: int = Field(128, ge=16)
     metrics_port: int | None = Field(None, description="Flink's Prometheus reporter (job + UDF metrics).")
     health_port: int | None = Field(None, description="/healthz, /readyz and /metrics of the driver.")

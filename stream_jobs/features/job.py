@@ -83,9 +83,30 @@ def build_statement_set(t_env: Any, config: FeatureJobConfig, settings: Settings
         t_env.create_temporary_function(spec.udf_name, feature_udf(udf_config))
         for name, select in pipeline_views(spec):
             t_env.create_temporary_view(name, t_env.sql_query(select))
-        for insert in pipeline_inserts(spec, config, FEATURE_SET_VERSION):
+        for insert in pipeline_inserts(spec, FEATURE_SET_VERSION):
             statements.add_insert_sql(insert)
     return statements
+
+
+def submit_to_cluster(config: FeatureJobConfig, settings: Settings) -> int:
+    """On a cluster (PythonDriver in application mode): submit and return. Checkpoints, savepoints,
+    upgrades and restarts belong to the cluster's configuration and the Flink Kubernetes Operator."""
+    options = FlinkOptions(
+        job_name=config.job_name,
+        state_dir=config.state_dir(settings.data_dir),
+        parallelism=config.parallelism,
+        idle_timeout_s=config.idle_timeout_s,
+        arrow_batch_size=config.arrow_batch_size,
+        bundle_time_ms=config.bundle_time_ms,
+        cluster=True,
+    )
+    t_env = create_table_environment(options)
+    result = build_statement_set(t_env, config, settings).execute()
+    log.info(
+        "feature job submitted",
+        extra={"job": config.job_name, "job_id": str(result.get_job_client().get_job_id())},
+    )
+    return 0
 
 
 def run_feature_job(config: FeatureJobConfig, settings: Settings) -> int:
@@ -118,17 +139,36 @@ def run_feature_job(config: FeatureJobConfig, settings: Settings) -> int:
             health.stop()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point for Flink's PythonDriver on a cluster: ``-pym stream_jobs.features.job [--kinds ...]``."""
+def cluster_arg_parser() -> argparse.ArgumentParser:
+    """The arguments the FlinkDeployment passes after ``-pym stream_jobs.features.job``."""
     parser = argparse.ArgumentParser(prog="stream_jobs.features.job", description=__doc__)
     parser.add_argument("--kinds", nargs="+", choices=("frames", "audio"), default=["frames", "audio"])
     parser.add_argument("--job-name", default="fieldstream-features")
-    parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--group-id", default="fieldstream-features")
+    parser.add_argument(
+        "--parallelism", type=int, default=1, help="keep equal to the deployment's job.parallelism"
+    )
+    parser.add_argument(
+        "--archive", default=None, help="media archive folder or URL (default <data_dir>/media)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for Flink's PythonDriver on a cluster: ``-pym stream_jobs.features.job [--kinds ...]``
+    (``--parallelism`` equal to the FlinkDeployment's ``job.parallelism``)."""
+    parser = cluster_arg_parser()
     args = parser.parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    config = FeatureJobConfig(job_name=args.job_name, kinds=tuple(args.kinds), parallelism=args.parallelism)
-    return run_feature_job(config, settings)
+    config = FeatureJobConfig(
+        job_name=args.job_name,
+        group_id=args.group_id,
+        kinds=tuple(args.kinds),
+        archive_url=args.archive,
+        parallelism=args.parallelism,
+    )
+    return submit_to_cluster(config, settings)
 
 
 if __name__ == "__main__":

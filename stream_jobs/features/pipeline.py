@@ -173,7 +173,8 @@ def pipeline_views(spec: PipelineSpec) -> list[tuple[str, str]]:
     return [(f"{k}_scored", scored), (f"{k}_ok", ok)]
 
 
-def pipeline_inserts(spec: PipelineSpec, config: FeatureJobConfig, feature_set: str) -> list[str]:
+def pipeline_inserts(spec: PipelineSpec, feature_set: str) -> list[str]:
+    """The INSERTs of one stream: features topic, per-record rows, media rows, windows, dead letters."""
     k = spec.kind
     media = ", ".join(expr for _, _, expr in spec.media_columns)
     features = ", ".join(expr for _, _, expr in spec.features_columns)

@@ -52,10 +52,13 @@ def job_metrics(registry: CollectorRegistry, state: JobState, job_name: str) -> 
 class JobRunner:
     """Watch a submitted job until it ends or the process is told to stop."""
 
-    def __init__(self, savepoint_dir: Path, state: JobState, poll_s: float = 1.0) -> None:
+    def __init__(
+        self, savepoint_dir: Path, state: JobState, poll_s: float = 1.0, savepoint_timeout_s: float = 120.0
+    ) -> None:
         self.savepoint_dir = savepoint_dir
         self.state = state
         self.poll_s = poll_s
+        self.savepoint_timeout_s = savepoint_timeout_s
         self._stop = threading.Event()
 
     def request_stop(self, signum: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:
@@ -85,20 +88,22 @@ class JobRunner:
 
         self.state.status = "STOPPING"
         self.savepoint_dir.mkdir(parents=True, exist_ok=True)
-        canonical = get_gateway().jvm.org.apache.flink.core.execution.SavepointFormatType.CANONICAL
+        jvm = get_gateway().jvm
+        canonical = jvm.org.apache.flink.core.execution.SavepointFormatType.CANONICAL
+        seconds = jvm.java.util.concurrent.TimeUnit.SECONDS
         try:
             # PyFlink's stop_with_savepoint calls a 2-argument Java method Flink 2.x no longer has.
-            path = client._j_job_client.stopWithSavepoint(
+            future = client._j_job_client.stopWithSavepoint(
                 False, self.savepoint_dir.resolve().as_uri(), canonical
-            ).get()
+            )
+            path = future.get(int(self.savepoint_timeout_s), seconds)
             log.info("flink job stopped with a savepoint", extra={"savepoint": str(path)})
             self.state.status = "STOPPED"
-            return 0
-        except Exception as exc:
+        except Exception as exc:  # not RUNNING (restarting), or the savepoint timed out
             log.warning(
-                "savepoint failed; cancelling (the last checkpoint is the restore point)",
-                extra={"error": str(exc)},
+                "savepoint failed; cancelling (the last retained checkpoint is the restore point)",
+                extra={"error": str(exc).splitlines()[0][:300]},
             )
             client.cancel().result()
             self.state.status = "CANCELED"
-            return 0
+        return 0

@@ -84,8 +84,9 @@ def kafka_source_ddl(
         "properties.bootstrap.servers": bootstrap,
         "properties.group.id": group_id,
         "properties.isolation.level": "read_committed",
-        "properties.max.partition.fetch.bytes": str(MAX_RECORD_BYTES),
-        "properties.fetch.max.bytes": str(4 * MAX_RECORD_BYTES),
+        # small fetches bound the heap; a record batch larger than these still comes through whole
+        "properties.max.partition.fetch.bytes": str(2 * 1024 * 1024),
+        "properties.fetch.max.bytes": str(8 * 1024 * 1024),
         "properties.auto.offset.reset": "earliest",
         "scan.startup.mode": "group-offsets",
         "scan.topic-partition-discovery.interval": "60 s",

@@ -15,7 +15,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
-from fieldstream.contracts import ContractError, send_to_deadletter
+from fieldstream.contracts import ContractError
 from fieldstream.contracts.messages import decode_message
 from fieldstream.kafka.config import consumer_config, producer_config
 from fieldstream.kafka.routing import decode_or_deadletter
@@ -96,16 +96,9 @@ class HistorySink:
             mapping = self._by_topic[topic]
             self.metrics.consumed.labels(topic).inc()
             self.stats["messages"] += 1
-            decoded = decode_or_deadletter(
-                msg, lambda v, _h, m=mapping: decode_message(m.schema_topic, v), producer
-            )
-            if decoded is None:
+            row = decode_or_deadletter(msg, lambda v, _h, m=mapping: _to_row(m, v), producer)
+            if row is None:
                 self._rejected(topic)
-                continue
-            try:
-                row = mapping.row(decoded)
-            except (KeyError, TypeError, ValueError) as exc:  # valid JSON the table cannot hold
-                self._deadletter(producer, msg, ContractError(f"cannot map to {mapping.table}: {exc!r}"))
                 continue
             # last one wins inside a batch (one INSERT cannot update the same row twice)
             batches.setdefault((mapping.table, mapping.key), {})[mapping.key_of(row)] = row
@@ -121,24 +114,11 @@ class HistorySink:
         self.metrics.rejected.labels(topic).inc()
         self.stats["deadletter"] += 1
 
-    def _deadletter(self, producer: Producer, msg: Any, error: ContractError) -> None:
-        log.warning(
-            "record rejected to dead-letter",
-            extra={
-                "topic": msg.topic(),
-                "partition": msg.partition(),
-                "offset": msg.offset(),
-                "error": str(error),
-            },
-        )
-        send_to_deadletter(
-            producer,
-            key=msg.key(),
-            value=msg.value(),
-            headers=msg.headers(),
-            error=error,
-            source_topic=msg.topic(),
-            partition=msg.partition(),
-            offset=msg.offset(),
-        )
-        self._rejected(msg.topic())
+
+def _to_row(mapping: Any, value: bytes | None) -> Row:
+    """A message as its table row; JSON the table cannot hold is a contract error (-> dead letter)."""
+    message = decode_message(mapping.schema_topic, value)
+    try:
+        return mapping.row(message)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ContractError(f"cannot map to {mapping.table}: {exc!r}") from exc

@@ -67,3 +67,43 @@ def consumer_factory(settings: Settings) -> Iterator:
     yield make
     for c in made:
         c.close()
+
+
+#: Tiny training runs for tests: small enough for minutes on 2 cores, big enough to learn something.
+TINY_TRAINING = {
+    "audio": ["--epochs", "4", "--train-size", "320", "--heldout-size", "96", "--batch-size", "32"],
+    "vision": ["--epochs", "4", "--train-size", "128", "--heldout-size", "32", "--batch-size", "16"],
+}
+
+
+def run_training(stack_dir: Path, task: str, *extra: str) -> dict:
+    """`fieldstream train TASK --json ...` as a user runs it (torchrun, MLflow); returns its result."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FIELDSTREAM_DATA_DIR": str(stack_dir), "FIELDSTREAM_LOG_LEVEL": "warning"}
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldstream", "train", task, "--json", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert out.returncode == 0, f"training failed:\n{out.stderr[-4000:]}"
+    return json.loads(out.stdout[out.stdout.index("{") :])
+
+
+@pytest.fixture(scope="session")
+def trained_models(local_stack: LocalStack, settings: Settings) -> dict[str, dict]:
+    """A tiny vision and audio model, trained here with the real trainer, registered and promoted to
+    champion (by hand: tiny models do not clear the production gate's floor)."""
+    from training.registry import ModelRegistry
+
+    registry = ModelRegistry(settings.mlflow_tracking_uri)
+    models = {}
+    for task, args in TINY_TRAINING.items():
+        result = run_training(local_stack.data_dir, task, *args, "--no-gate")
+        registry.promote(result["model_name"], result["version"], "test fixture: tiny model")
+        models[task] = result
+    return models

@@ -50,7 +50,7 @@ def test_down_leaves_nothing_running_and_up_finds_earlier_data(tmp_path_factory)
         assert len(pids) >= 4
 
         stopped = stack.down()
-        assert set(stopped) == {"kafka", "postgres", "redis", "mlflow"}
+        assert set(stopped) == {"kafka", "postgres", "redis", "mlflow", "serve"}
         still = [
             p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
         ]

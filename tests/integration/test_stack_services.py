@@ -194,7 +194,43 @@ def test_mlflow_rest_api_lists_experiments(settings):
 
 def test_status_reports_pid_port_health_and_memory(local_stack):
     rows = {r.name: r for r in local_stack.status()}
-    assert set(rows) == {"kafka", "postgres", "redis", "mlflow"}
+    assert set(rows) == {"kafka", "postgres", "redis", "mlflow", "serve"}
     for row in rows.values():
         assert row.healthy and row.pid and row.port
         assert row.rss_bytes > 1_000_000
+
+
+def test_stack_init_prepares_services_it_did_not_start(settings, local_stack):
+    """`fieldstream stack init` (compose/Kubernetes): migrations on an empty database, topics idempotent."""
+    import os
+    import sys
+
+    from feature_store.timescale.migrate import migration_files
+
+    db = f"init_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(settings.postgres_dsn)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{db}"')
+    admin.close()
+    dsn = settings.postgres_dsn.rsplit("/", 1)[0] + f"/{db}"
+    env = {
+        **os.environ,
+        "FIELDSTREAM_POSTGRES_DSN": dsn,
+        "FIELDSTREAM_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "FIELDSTREAM_DATA_DIR": str(local_stack.data_dir),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldstream", "stack", "init"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.startswith(f"0 topics created, {len(migration_files())} migrations applied")
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM schema_migrations")
+        assert cur.fetchone()[0] == len(migration_files())
+        cur.execute("SELECT to_regclass('public.detections_vision') IS NOT NULL")
+        assert cur.fetchone()[0]

@@ -50,8 +50,15 @@ def test_configuration_sets_python_jars_memory_and_checkpoints(tmp_path):
     assert conf["execution.checkpointing.externalized-checkpoint-retention"] == "RETAIN_ON_CANCELLATION"
     assert conf["taskmanager.memory.managed.size"] == "128m"
     assert conf["table.local-time-zone"] == "UTC"
+    assert conf["pipeline.object-reuse"] == "true"
+    # the JVM buffers a bundle's rows (media bytes included) until Python answers: two batches at most
+    assert int(conf["python.fn-execution.bundle.size"]) == 2 * int(
+        conf["python.fn-execution.arrow.batch.size"]
+    )
     assert conf["metrics.reporter.prom.port"] == "9249"
     assert "execution.state-recovery.path" not in conf
+    cluster = flink_configuration(FlinkOptions("job", tmp_path, cluster=True), [])
+    assert "execution.checkpointing.dir" not in cluster and "pipeline.jars" not in cluster  # the cluster's
     restored = FlinkOptions("job", tmp_path / "state", restore_from=tmp_path / "sp")
     assert (
         flink_configuration(restored, [])["execution.state-recovery.path"]

@@ -74,7 +74,7 @@ def test_views_read_every_udf_field_and_inserts_cover_every_sink(kind):
     for name, _ in result_fields(kind):
         if name not in ("ok", "error", "error_type"):
             assert f"r.{name} AS {name}" in ok
-    inserts = pipeline_inserts(spec, FeatureJobConfig(), "v1")
+    inserts = pipeline_inserts(spec, "v1")
     targets = [re.match(r"INSERT INTO (\w+)", i).group(1) for i in inserts]
     assert targets == [
         f"{kind}_features_kafka",

@@ -1,0 +1,321 @@
+"""Benchmark the inference workers, all in one run, printing one JSON object.
+
+- raw ONNX Runtime throughput of the vision model at the worker's batch size (preprocessed tensors),
+  and of the full runtime path (decode JPEG + preprocess + infer + post-process);
+- the worker's end-to-end throughput from Kafka to Kafka over a backlog (target >= 0.8 of raw);
+- end-to-end latency (capture -> detection produced) at 4 devices x 30 fps (target p99 < 100 ms);
+- audio: worker throughput as a multiple of real time;
+- each worker process's peak RSS with its model loaded (aim < 600 MB).
+
+It starts its own local stack in a temporary folder and stops it at the end. Models: the production
+architectures exported with freshly initialised weights (compute per record is the same as a trained
+model's; detections are not meaningful), or trained ones with --vision-model/--audio-model PATH.onnx.
+
+    .venv/bin/python benchmarks/workers.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from confluent_kafka import Consumer, Producer  # noqa: E402
+
+from fieldstream.contracts import AudioRecord, FrameRecord, decode_message, encode_audio, encode_frame  # noqa: E402
+from fieldstream.kafka.config import consumer_config, producer_config  # noqa: E402
+from fieldstream.media import decode_image  # noqa: E402
+from fieldstream.settings import load_settings  # noqa: E402
+from fieldstream.stack.runner import LocalStack  # noqa: E402
+from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW  # noqa: E402
+
+BATCH = 16
+
+
+def export_untrained(task: str, out: Path) -> Path:
+    import torch
+
+    from training.export import export_onnx
+    from training.publish import EXTRAS_KEY, add_metadata
+
+    torch.manual_seed(0)
+    if task == "vision":
+        from training.models.vision import build_vision_model
+
+        model = build_vision_model()
+        pre = model.spec.preprocess
+        example = torch.zeros(1, 3, pre.input_height, pre.input_width)
+    else:
+        from producers.soundscape import BASE_SPECIES_IDS
+        from training.models.audio import audio_spec, build_audio_model
+
+        model = build_audio_model(audio_spec(tuple(BASE_SPECIES_IDS)))
+        example = torch.zeros(1, *model.spec.preprocess.input_shape)
+    path = export_onnx(model, example, out)
+    add_metadata(path, EXTRAS_KEY, json.dumps({"score_threshold": 0.3}))
+    return path
+
+
+def rendered_frames(count: int) -> list[bytes]:
+    from producers.field_camera import FieldCameraConfig, FieldCameraSimulator, encode_jpeg
+
+    sim = FieldCameraSimulator(FieldCameraConfig(seed=42, fps=5.0))
+    return [encode_jpeg(f.image, 85) for f in sim.frames(count)]
+
+
+def raw_throughput(model_path: Path, jpegs: list[bytes]) -> dict:
+    from inference_workers.runtime import load_runtime
+
+    runtime = load_runtime(str(model_path))
+    images = [decode_image(j) for j in jpegs[:BATCH]]
+    tensor = runtime.preprocess(images)
+    runtime.run(tensor)  # warm-up
+    reps = 20
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        runtime.run(tensor)
+    infer_fps = reps * BATCH / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for start in range(0, reps * BATCH, BATCH):
+        batch = [decode_image(jpegs[(start + i) % len(jpegs)]) for i in range(BATCH)]
+        runtime.predict(batch)
+    full_fps = reps * BATCH / (time.perf_counter() - t0)
+    return {
+        "batch": BATCH,
+        "provider": runtime.provider,
+        "onnx_infer_frames_per_s": round(infer_fps, 1),
+        "decode_preprocess_infer_post_frames_per_s": round(full_fps, 1),
+    }
+
+
+def start_worker(kind: str, model: Path, group: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fieldstream",
+            "worker",
+            kind,
+            "--model",
+            str(model),
+            "--group",
+            group,
+            "--metrics-port",
+            "0",
+            "--max-batch",
+            str(BATCH),
+            "--max-wait-ms",
+            "5",
+            "--no-features",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+class PeakRss:
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, psutil.Process(self.pid).memory_info().rss)
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        self._stop.set()
+        return self.peak
+
+
+def collect(settings, topic: str, key: str, ids: set[str], timeout_s: float) -> dict[str, dict]:
+    consumer = Consumer(consumer_config(settings, f"bench-read-{uuid.uuid4().hex[:8]}"))
+    consumer.subscribe([topic])
+    got: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout_s
+    while len(got) < len(ids) and time.monotonic() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is None or msg.error():
+            continue
+        d = decode_message(topic, msg.value())
+        if d[key] in ids:
+            d["_arrived_ms"] = int(time.time() * 1000)
+            got[d[key]] = d
+    consumer.close()
+    return got
+
+
+def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: int) -> dict:
+    tag = uuid.uuid4().hex[:6]
+    producer = Producer(producer_config(settings))
+    ids = set()
+    now = int(time.time() * 1000)
+    for i in range(count):
+        device = f"bench-{tag}-{i % 4}"
+        rec = encode_frame(FrameRecord(device, f"{device}-{i}", now, "image/jpeg", jpegs[i % len(jpegs)]))
+        producer.produce(FRAMES_RAW, key=rec.key, value=rec.value, headers=rec.headers)
+        producer.poll(0)
+        ids.add(f"{device}-{i}")
+    producer.flush(60)
+    worker = start_worker("vision", model, f"bench-backlog-{tag}", env)
+    rss = PeakRss(worker.pid)
+    got = collect(settings, DETECTIONS_VISION, "frame_id", ids, 600)
+    worker.terminate()
+    worker.wait(60)
+    produced = sorted(d["produced_at"] for d in got.values())
+    span_s = (produced[-1] - produced[0]) / 1000 if len(produced) > 1 else float("nan")
+    return {
+        "frames": count,
+        "detections": len(got),
+        "frames_per_s": round((len(got) - 1) / span_s, 1),
+        "peak_rss_mb": round(rss.stop() / 2**20, 1),
+    }
+
+
+def paced_latency(
+    settings, env, model: Path, jpegs: list[bytes], devices: int, fps: float, seconds: float
+) -> dict:
+    tag = uuid.uuid4().hex[:6]
+    worker = start_worker("vision", model, f"bench-latency-{tag}", env)
+    time.sleep(8)  # model loaded, group joined
+    producer = Producer(producer_config(settings, **{"linger.ms": 0}))
+    ids: set[str] = set()
+    period = 1.0 / (devices * fps)
+    start = time.perf_counter()
+    i = 0
+    while time.perf_counter() - start < seconds:
+        target = start + i * period
+        delay = target - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        device = f"lat-{tag}-{i % devices}"
+        rec = encode_frame(
+            FrameRecord(device, f"{device}-{i}", int(time.time() * 1000), "image/jpeg", jpegs[i % len(jpegs)])
+        )
+        producer.produce(FRAMES_RAW, key=rec.key, value=rec.value, headers=rec.headers)
+        producer.poll(0)
+        ids.add(f"{device}-{i}")
+        i += 1
+    producer.flush(30)
+    got = collect(settings, DETECTIONS_VISION, "frame_id", ids, 120)
+    worker.terminate()
+    worker.wait(60)
+    produce_lag = np.array([d["produced_at"] - d["captured_at"] for d in got.values()], dtype=float)
+    arrive_lag = np.array([d["_arrived_ms"] - d["captured_at"] for d in got.values()], dtype=float)
+    return {
+        "devices": devices,
+        "fps_per_device": fps,
+        "offered_frames_per_s": devices * fps,
+        "frames": len(ids),
+        "detections": len(got),
+        "capture_to_detection_produced_ms": {
+            "p50": float(np.percentile(produce_lag, 50)),
+            "p99": float(np.percentile(produce_lag, 99)),
+        },
+        "capture_to_detection_consumed_ms": {
+            "p50": float(np.percentile(arrive_lag, 50)),
+            "p99": float(np.percentile(arrive_lag, 99)),
+        },
+    }
+
+
+def audio_speed(settings, env, model: Path, count: int) -> dict:
+    from producers.soundscape import SoundscapeConfig, SoundscapeSimulator
+
+    tag = uuid.uuid4().hex[:6]
+    producer = Producer(producer_config(settings))
+    ids = set()
+    sim = SoundscapeSimulator(SoundscapeConfig(device_id=f"brec-{tag}", chunks_per_session=count, seed=3))
+    now = int(time.time() * 1000)
+    for c in sim.chunks(count):
+        rec = encode_audio(AudioRecord(c.device_id, c.chunk_id, c.session_id, now, c.sample_rate, c.to_wav()))
+        producer.produce(AUDIO_RAW, key=rec.key, value=rec.value, headers=rec.headers)
+        ids.add(c.chunk_id)
+    producer.flush(60)
+    worker = start_worker("audio", model, f"bench-audio-{tag}", env)
+    rss = PeakRss(worker.pid)
+    got = collect(settings, DETECTIONS_AUDIO, "chunk_id", ids, 600)
+    worker.terminate()
+    worker.wait(60)
+    produced = sorted(d["produced_at"] for d in got.values())
+    span_s = max((produced[-1] - produced[0]) / 1000, 1e-3)
+    chunks_per_s = (len(got) - 1) / span_s
+    return {
+        "chunks": count,
+        "detections": len(got),
+        "chunks_per_s": round(chunks_per_s, 1),
+        "x_real_time": round(chunks_per_s * 5.0, 1),
+        "peak_rss_mb": round(rss.stop() / 2**20, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller counts and a shorter latency run")
+    parser.add_argument("--vision-model", type=Path, default=None, help="a trained vision .onnx (optional)")
+    parser.add_argument("--audio-model", type=Path, default=None, help="a trained audio .onnx (optional)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="fs-bench-workers-"))
+    vision = args.vision_model or export_untrained("vision", work / "vision.onnx")
+    audio = args.audio_model or export_untrained("audio", work / "audio.onnx")
+    jpegs = rendered_frames(64)
+    raw = raw_throughput(vision, jpegs)
+    stack = LocalStack(work / "stack")
+    stack.up(timeout_s=180)
+    try:
+        settings = load_settings({}, data_dir=stack.data_dir)
+        env = {**os.environ, "FIELDSTREAM_DATA_DIR": str(stack.data_dir), "FIELDSTREAM_LOG_LEVEL": "warning"}
+        backlog = backlog_throughput(settings, env, vision, jpegs, 300 if args.quick else 1500)
+        latency = paced_latency(settings, env, vision, jpegs, 4, 30.0, 10 if args.quick else 30)
+        sound = audio_speed(settings, env, audio, 40 if args.quick else 200)
+    finally:
+        stack.down()
+    ratio = backlog["frames_per_s"] / raw["decode_preprocess_infer_post_frames_per_s"]
+    p99 = latency["capture_to_detection_produced_ms"]["p99"]
+    peak = max(backlog["peak_rss_mb"], sound["peak_rss_mb"])
+    print(
+        json.dumps(
+            {
+                "benchmark": "workers",
+                "machine": f"{os.cpu_count()} cores",
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+                "models": "trained" if args.vision_model else "production architecture, initial weights",
+                "raw_runtime": raw,
+                "worker_backlog": backlog,
+                "latency_4x30fps": latency,
+                "audio": sound,
+                "worker_to_raw_ratio": round(ratio, 3),
+                "worker_to_raw_target": 0.8,
+                "latency_p99_ms": p99,
+                "latency_p99_target_ms": 100,
+                "latency_ratio_to_target": round(p99 / 100, 3),
+                "peak_rss_mb": peak,
+                "rss_target_mb": 600,
+                "rss_ratio_to_target": round(peak / 600, 3),
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
