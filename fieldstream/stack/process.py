@@ -84,11 +84,26 @@ def as_user(user: str | None) -> dict[str, object]:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
-def is_running(pid: int | None) -> bool:
+def started_at(pid: int) -> float | None:
+    """The process's start time (seconds since the epoch): with the PID, what identifies it."""
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
+        return None
+
+
+def is_running(pid: int | None, started: float | None = None) -> bool:
+    """True when ``pid`` runs and, given ``started``, is still the process that started then.
+
+    PIDs are reused: after a wrap-around a PID from an old stack file can belong to anybody else's
+    process, which must never be signalled in its place.
+    """
     if not pid:
         return False
     try:
         proc = psutil.Process(pid)
+        if started is not None and abs(proc.create_time() - started) > 0.05:
+            return False
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
@@ -114,8 +129,18 @@ def resident_memory(pid: int) -> int:
     return total
 
 
-def stop(pid: int, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> bool:
-    """Signal the process group, wait, then SIGKILL whatever is left. True if something was running."""
+def stop(pid: int, sig: int = signal.SIGTERM, timeout_s: float = 30.0, started: float | None = None) -> bool:
+    """Signal the process group, wait, then SIGKILL whatever is left. True if something was running.
+
+    With ``started``, a PID that now belongs to another process (reused) is left alone.
+    """
+    if not is_running(pid, started):
+        return False
+    try:
+        if started is None and os.getpgid(pid) != pid:
+            return False  # every service is spawned as its group's leader; this PID is someone else's
+    except ProcessLookupError:
+        return False
     members = group_members(pid)
     if not members:
         return False

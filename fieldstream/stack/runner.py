@@ -20,6 +20,7 @@ from fieldstream.stack.process import (
     port_is_free,
     resident_memory,
     spawn,
+    started_at,
     stop,
     wait_until,
 )
@@ -73,7 +74,9 @@ class LocalStack:
     def _choose_ports(self, state: StackState) -> dict[str, int]:
         chosen: dict[str, int] = {}
         for name in PORT_NAMES:
-            running = name in state.services and is_running(state.services[name].pid)
+            running = name in state.services and is_running(
+                state.services[name].pid, state.services[name].started_at
+            )
             previous = state.ports.get(name)
             if name in self.requested_ports:
                 chosen[name] = self.requested_ports[name]
@@ -108,7 +111,7 @@ class LocalStack:
             for name in SERVICE_ORDER:
                 service = services[name]
                 record = state.services.get(name)
-                if record and is_running(record.pid):
+                if record and is_running(record.pid, record.started_at):
                     already.append(name)
                     continue
                 if name == "mlflow":  # MLflow stores runs in PostgreSQL: it must be up first
@@ -121,7 +124,9 @@ class LocalStack:
                     service.log_path.parent.mkdir(parents=True, exist_ok=True)
                     chown_tree(service.log_path.parent, user)
                 pid = spawn(service.argv(), service.log_path, env=service.env(), user=service.user())
-                state.services[name] = ServiceRecord(pid=pid, port=service.port, log=str(service.log_path))
+                state.services[name] = ServiceRecord(
+                    pid=pid, started_at=started_at(pid), port=service.port, log=str(service.log_path)
+                )
                 state.save(self.data_dir)
                 started.append(name)
             for service in services.values():
@@ -129,7 +134,11 @@ class LocalStack:
                 self._wait_healthy(service, timeout_s)
         except BaseException:
             for name in started:
-                stop(state.services[name].pid or 0, services[name].stop_signal)
+                stop(
+                    state.services[name].pid or 0,
+                    services[name].stop_signal,
+                    started=state.services[name].started_at,
+                )
                 state.services.pop(name, None)
             state.save(self.data_dir)
             raise
@@ -174,9 +183,9 @@ class LocalStack:
         stopped = []
         for name in reversed(SERVICE_ORDER):
             record = state.services.get(name)
-            if record and record.pid and is_running(record.pid):
+            if record and record.pid and is_running(record.pid, record.started_at):
                 progress(f"stopping {name} (pid {record.pid})")
-                stop(record.pid, services[name].stop_signal)
+                stop(record.pid, services[name].stop_signal, started=record.started_at)
                 stopped.append(name)
             state.services.pop(name, None)
         state.save(self.data_dir)
@@ -193,7 +202,7 @@ class LocalStack:
 
     def _status_of(self, name: str, service: Service, state: StackState) -> ServiceStatus:
         record = state.services.get(name, ServiceRecord())
-        running = is_running(record.pid)
+        running = is_running(record.pid, record.started_at)
         detail = ""
         if name == "postgres":
             detail = state.postgres_backend or ""

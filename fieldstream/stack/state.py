@@ -17,6 +17,7 @@ from fieldstream.paths import STACK_FILE_NAME
 @dataclass
 class ServiceRecord:
     pid: int | None = None
+    started_at: float | None = None  # the process's start time: a reused PID is not ours
     port: int | None = None
     log: str | None = None
 
