@@ -9,7 +9,7 @@ from confluent_kafka import Consumer, Message
 
 
 def consume_until(
-    consumer: Consumer, done: Callable[[list[Message]], bool], timeout_s: float = 30.0
+    consumer: Consumer, done: Callable[[list[Message]], bool], timeout_s: float = 120.0
 ) -> list[Message]:
     got: list[Message] = []
     deadline = time.monotonic() + timeout_s

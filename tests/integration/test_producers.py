@@ -50,7 +50,7 @@ def _produce(settings, capsys, *argv: str) -> dict:
     return summary
 
 
-def _read(consumer, keys: set[bytes], expected: int, timeout_s: float = 60.0) -> list:
+def _read(consumer, keys: set[bytes], expected: int, timeout_s: float = 180.0) -> list:
     def done(msgs: list) -> bool:
         return sum(m.key() in keys for m in msgs) >= expected
 
