@@ -16,7 +16,8 @@ trainer), as a user runs it:
 Starts its own stack (Kafka, PostgreSQL, Redis, MLflow) in a temporary folder and stops it at the
 end, unless ``--no-mlflow`` (untracked runs, no stack) or ``--data-dir`` (an existing stack).
 ``--quick`` shrinks everything to a smoke run (a few steps; tiny quality runs that are not expected
-to reach the bar). The full run takes ~30-40 min on a busy 2-core machine.
+to reach the bar; ~10 min on a busy 2-core machine, mostly process start and data preparation).
+The full run took 15 min on the 2-core development machine at load average 2-5 (longer when busier).
 
     .venv/bin/python benchmarks/training.py [--quick] [--tasks audio vision] [--no-mlflow]
 """

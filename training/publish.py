@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -116,6 +117,8 @@ def publish_model(
     if config.register:
         result.update(_register_and_gate(config, task, onnx_path, heldout, tracker, metrics, manifest))
     tracker.end()
+    if not trt.built:  # the ONNX files are in MLflow now (or were only for this report); an engine stays
+        shutil.rmtree(work, ignore_errors=True)
     return result
 
 

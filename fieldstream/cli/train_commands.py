@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -198,11 +199,14 @@ def _train(args: argparse.Namespace) -> int:
     threads = config.threads or max(1, (os.cpu_count() or 1) // config.nproc)
     # Passive OpenMP waiting: spinning threads on a shared, busy machine slow every op many times over.
     env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ, "OMP_NUM_THREADS": str(threads)}
-    code = _run_forwarding_signals(cmd, env)
-    if code != 0:
-        print(f"error: training failed or was stopped (torchrun exit {code})", file=sys.stderr)
-        return code
-    result = json.loads(Path(config.output or "").read_text())
+    try:
+        code = _run_forwarding_signals(cmd, env)
+        if code != 0:
+            print(f"error: training failed or was stopped (torchrun exit {code})", file=sys.stderr)
+            return code
+        result = json.loads(Path(config.output or "").read_text())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
