@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from confluent_kafka import Consumer, Producer  # noqa: E402
 
 from fieldstream.contracts import AudioRecord, FrameRecord, decode_message, encode_audio, encode_frame  # noqa: E402
+from fieldstream.kafka.admin import commit_group_at_end  # noqa: E402
 from fieldstream.kafka.config import consumer_config, producer_config  # noqa: E402
-from fieldstream.media import decode_image  # noqa: E402
 from fieldstream.settings import load_settings  # noqa: E402
 from fieldstream.stack.runner import LocalStack  # noqa: E402
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW  # noqa: E402
@@ -76,11 +77,14 @@ def rendered_frames(count: int) -> list[bytes]:
 
 
 def raw_throughput(model_path: Path, jpegs: list[bytes]) -> dict:
+    """The model alone on preprocessed tensors, and the worker's runtime path without Kafka: decode
+    on as many threads as the worker uses (``WorkerConfig.decode_threads``), preprocess, infer, post."""
     from inference_workers.runtime import load_runtime
+    from inference_workers.worker.config import WorkerConfig
 
     runtime = load_runtime(str(model_path))
-    images = [decode_image(j) for j in jpegs[:BATCH]]
-    tensor = runtime.preprocess(images)
+    decoder = ThreadPoolExecutor(WorkerConfig("vision").decode_threads)
+    tensor = runtime.preprocess([runtime.decode(j) for j in jpegs[:BATCH]])
     runtime.run(tensor)  # warm-up
     reps = 20
     t0 = time.perf_counter()
@@ -89,9 +93,10 @@ def raw_throughput(model_path: Path, jpegs: list[bytes]) -> dict:
     infer_fps = reps * BATCH / (time.perf_counter() - t0)
     t0 = time.perf_counter()
     for start in range(0, reps * BATCH, BATCH):
-        batch = [decode_image(jpegs[(start + i) % len(jpegs)]) for i in range(BATCH)]
-        runtime.predict(batch)
+        batch = [jpegs[(start + i) % len(jpegs)] for i in range(BATCH)]
+        runtime.predict(list(decoder.map(runtime.decode, batch)))
     full_fps = reps * BATCH / (time.perf_counter() - t0)
+    decoder.shutdown()
     return {
         "batch": BATCH,
         "provider": runtime.provider,
@@ -163,6 +168,8 @@ def collect(settings, topic: str, key: str, ids: set[str], timeout_s: float) -> 
 
 def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: int) -> dict:
     tag = uuid.uuid4().hex[:6]
+    group = f"bench-backlog-{tag}"
+    commit_group_at_end(settings, group, [FRAMES_RAW])
     producer = Producer(producer_config(settings))
     ids = set()
     now = int(time.time() * 1000)
@@ -173,7 +180,7 @@ def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: in
         producer.poll(0)
         ids.add(f"{device}-{i}")
     producer.flush(60)
-    worker = start_worker("vision", model, f"bench-backlog-{tag}", env)
+    worker = start_worker("vision", model, group, env)
     rss = PeakRss(worker.pid)
     got = collect(settings, DETECTIONS_VISION, "frame_id", ids, 600)
     worker.terminate()
@@ -192,28 +199,35 @@ def paced_latency(
     settings, env, model: Path, jpegs: list[bytes], devices: int, fps: float, seconds: float
 ) -> dict:
     tag = uuid.uuid4().hex[:6]
+    commit_group_at_end(settings, f"bench-latency-{tag}", [FRAMES_RAW])
     worker = start_worker("vision", model, f"bench-latency-{tag}", env)
-    time.sleep(8)  # model loaded, group joined
+    count = int(seconds * devices * fps)
+    device_of = [f"lat-{tag}-{i % devices}" for i in range(count)]
+    ids = {f"{device_of[i]}-{i}" for i in range(count)}
+    got: dict[str, dict] = {}
+    # the detections are read while they are produced, so "consumed" is the latency a reader sees
+    reader = threading.Thread(
+        target=lambda: got.update(collect(settings, DETECTIONS_VISION, "frame_id", ids, seconds + 120))
+    )
+    reader.start()
     producer = Producer(producer_config(settings, **{"linger.ms": 0}))
-    ids: set[str] = set()
+    producer.list_topics(FRAMES_RAW, timeout=10)  # connected before the clock starts
+    time.sleep(8)  # model loaded, groups joined, the producer's idempotence id acquired
     period = 1.0 / (devices * fps)
     start = time.perf_counter()
-    i = 0
-    while time.perf_counter() - start < seconds:
-        target = start + i * period
-        delay = target - time.perf_counter()
+    for i in range(count):
+        delay = start + i * period - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        device = f"lat-{tag}-{i % devices}"
         rec = encode_frame(
-            FrameRecord(device, f"{device}-{i}", int(time.time() * 1000), "image/jpeg", jpegs[i % len(jpegs)])
+            FrameRecord(
+                device_of[i], f"{device_of[i]}-{i}", int(time.time() * 1000), "image/jpeg", jpegs[i % 64]
+            )
         )
         producer.produce(FRAMES_RAW, key=rec.key, value=rec.value, headers=rec.headers)
         producer.poll(0)
-        ids.add(f"{device}-{i}")
-        i += 1
     producer.flush(30)
-    got = collect(settings, DETECTIONS_VISION, "frame_id", ids, 120)
+    reader.join()
     worker.terminate()
     worker.wait(60)
     produce_lag = np.array([d["produced_at"] - d["captured_at"] for d in got.values()], dtype=float)
@@ -239,6 +253,7 @@ def audio_speed(settings, env, model: Path, count: int) -> dict:
     from producers.soundscape import SoundscapeConfig, SoundscapeSimulator
 
     tag = uuid.uuid4().hex[:6]
+    commit_group_at_end(settings, f"bench-audio-{tag}", [AUDIO_RAW])
     producer = Producer(producer_config(settings))
     ids = set()
     sim = SoundscapeSimulator(SoundscapeConfig(device_id=f"brec-{tag}", chunks_per_session=count, seed=3))

@@ -7,6 +7,7 @@ model and the training data all see identical pixels and samples.
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import soundfile
@@ -19,13 +20,21 @@ class MediaDecodeError(ContractError):
     """The payload passed the contract's checks but its pixels or samples cannot be decoded."""
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """JPEG/PNG bytes -> (H, W, 3) uint8 RGB."""
+def decode_image(data: bytes, min_size: tuple[int, int] | None = None) -> np.ndarray:
+    """JPEG/PNG bytes -> (H, W, 3) uint8 RGB, fully loaded (so truncation is caught here).
+
+    ``min_size`` (width, height): a JPEG may then be decoded at 1/2, 1/4 or 1/8 scale (libjpeg's
+    DCT scaling: far cheaper than decoding every pixel and shrinking afterwards) as long as both
+    sides stay at least ``min_size``; other formats decode at full size.
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if min_size is not None:
+                image.draft("RGB", min_size)
             return np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise MediaDecodeError(f"image bytes could not be decoded: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        reason = re.sub(r" <[^>]*>", "", str(exc))  # PIL names the BytesIO object: drop the address
+        raise MediaDecodeError(f"image bytes could not be decoded: {reason}") from exc
 
 
 def decode_audio(data: bytes) -> tuple[np.ndarray, int]:

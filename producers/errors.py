@@ -11,6 +11,10 @@ class PublishInterruptedError(ProducersError):
     """A stop was requested while a record waited for room in the full local queue."""
 
 
+class WorkerError(ProducersError):
+    """A worker process of a pool failed (its traceback is in the message) or died."""
+
+
 class DatasetError(ProducersError):
     """A dataset folder cannot be replayed at all (missing folder, unreadable ``data.yaml``, ...)."""
 

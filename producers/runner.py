@@ -1,10 +1,13 @@
 """The publishing loop shared by every ``fieldstream produce`` command.
 
-A *source* is any iterable of :class:`Outgoing` (a media record and, optionally, its label record
-for ``labels.v1``) and :class:`~producers.summary.SkippedInput` (a file a replayer could not use).
-:func:`publish_all` paces the records per device, hands them to the :class:`MediaPublisher`,
-reports skipped inputs on stderr, stops early on a :class:`StopSignal`, flushes, and returns the
-:class:`RunSummary`. Sources do the rendering/decoding lazily, so memory stays bounded.
+A *source* is any iterable of :class:`~producers.records.Outgoing` (a media record and, optionally,
+its label record for ``labels.v1``; importable from here too) and
+:class:`~producers.summary.SkippedInput` (a file a replayer could not use). :func:`publish_all`
+paces the records per device, hands them to the :class:`MediaPublisher`, reports skipped inputs on
+stderr, stops early on a :class:`StopSignal`, flushes, and returns the :class:`RunSummary`. Sources
+do the rendering/decoding lazily, so memory stays bounded. A source with a ``close()`` (a
+generator) is closed before the final flush, so whatever it runs (e.g. a pool of render workers) is
+shut down on an early stop too.
 """
 
 from __future__ import annotations
@@ -13,33 +16,19 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from fieldstream.contracts import KafkaRecord
 from fieldstream.topics import LABELS
 from producers.errors import PublishInterruptedError
 from producers.pacing import Pacer
 from producers.publisher import MediaPublisher
+from producers.records import Outgoing
 from producers.shutdown import StopSignal
 from producers.summary import RunSummary, SkippedInput
 
 DEFAULT_FLUSH_TIMEOUT_S = 60.0
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One media record for ``topic`` and, when ground truth is known, its ``labels.v1`` record."""
-
-    topic: str
-    record: KafkaRecord
-    label: KafkaRecord | None = None
-
-    @property
-    def device_id(self) -> str:
-        return self.record.key.decode()
 
 
 SourceItem = Outgoing | SkippedInput
@@ -117,7 +106,10 @@ def publish_all(
     except PublishInterruptedError:
         pass
     finally:
-        undelivered = publisher.flush(flush_timeout_s)
+        try:
+            _close(source)
+        finally:
+            undelivered = publisher.flush(flush_timeout_s)
     return RunSummary(
         command=command,
         stats=publisher.stats,
@@ -128,6 +120,12 @@ def publish_all(
         max_lag_s=pacer.max_lag_s,
         extra=extra or {},
     )
+
+
+def _close(source: Iterable[SourceItem]) -> None:
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
 
 
 def take(source: Iterable[SourceItem], limit: int) -> Iterator[SourceItem]:

@@ -6,20 +6,27 @@ acoustic recorders. Each device gets its own simulator (its field / soundscape i
 and the device id, so devices differ with one seed). ``captured_at`` is real UTC epoch ms counted
 from ``start_time_ms`` on the device clock (frame ``i`` at ``+ i * 1000 / fps`` ms, chunk ``g`` at
 ``+ 5000 * g`` ms).
+
+Frames are rendered in :class:`FrameBlock` s (consecutive frames of one device) by a
+:class:`BlockRenderer`, in this process or, with ``FrameRun.render_workers > 1``, in worker
+processes (:mod:`producers.render_workers`); :func:`interleave` puts the blocks back in round-robin
+order, so the records are the same whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import count as counter
+from itertools import islice
 
 from fieldstream.contracts import AudioRecord, FrameRecord, encode_audio, encode_frame
-from fieldstream.settings import MB
+from fieldstream.contracts.media import DEFAULT_MAX_PAYLOAD
 from fieldstream.topics import AUDIO_RAW, FRAMES_RAW
 from producers.field_camera import FieldCameraConfig, FieldCameraSimulator, SimulatedFrame, encode_jpeg
 from producers.labels import LabelBox, chunk_label, frame_label, label_record
-from producers.runner import Outgoing
+from producers.records import Outgoing
 from producers.soundscape import SimulatedChunk, SoundscapeConfig, SoundscapeSimulator
 
 DEFAULT_CAMERA_FPS = 10.0
@@ -37,7 +44,11 @@ def device_ids(prefix: str, devices: int) -> list[str]:
 
 @dataclass(frozen=True)
 class FrameRun:
-    """What ``fieldstream produce frames`` simulates. ``count`` per device; None = until stopped."""
+    """What ``fieldstream produce frames`` simulates. ``count`` per device; None = until stopped.
+
+    ``render_workers``: processes that render the frames (1 = this process); the records do not
+    depend on it.
+    """
 
     devices: int = 1
     device_prefix: str = "boom"
@@ -53,7 +64,16 @@ class FrameRun:
     drift_at_s: float | None = None
     labels: bool = True
     start_time_ms: int | None = None  # None: now
-    max_payload: int = 8 * MB
+    max_payload: int = DEFAULT_MAX_PAYLOAD
+    render_workers: int = 1
+
+    def __post_init__(self) -> None:
+        if self.render_workers < 1:
+            raise ValueError("render_workers must be >= 1")
+
+    def started(self) -> FrameRun:
+        """This run with ``start_time_ms`` fixed (now, when it is None)."""
+        return self if self.start_time_ms is not None else replace(self, start_time_ms=now_ms())
 
     def configs(self, start_time_ms: int) -> list[FieldCameraConfig]:
         return [
@@ -95,17 +115,71 @@ def frame_outgoing(frame: SimulatedFrame, jpeg_quality: int, labels: bool, max_p
     return Outgoing(FRAMES_RAW, encode_frame(record, max_payload), label)
 
 
-def simulated_frames(run: FrameRun) -> Iterator[Outgoing]:
-    """Frames of every device, round-robin, each with its ground truth (unless ``labels`` is off)."""
-    start = now_ms() if run.start_time_ms is None else run.start_time_ms
-    simulators = [FieldCameraSimulator(config) for config in run.configs(start)]
-    streams = [sim.frames(run.count) for sim in simulators]
-    while True:
-        for stream in streams:
-            frame = next(stream, None)
-            if frame is None:
-                return
-            yield frame_outgoing(frame, run.jpeg_quality, run.labels, run.max_payload)
+@dataclass(frozen=True)
+class FrameBlock:
+    """Frames ``start .. start + count - 1`` of device number ``device`` (0-based)."""
+
+    device: int
+    start: int
+    count: int
+
+
+def frame_blocks(devices: int, count: int | None, per_block: int) -> Iterator[FrameBlock]:
+    """Blocks of ``per_block`` frames, row by row (a row = the same frames of every device, device
+    0 first); the last row is shorter when ``count`` (frames per device, None = endless) ends it."""
+    if per_block < 1:
+        raise ValueError("per_block must be >= 1")
+    for start in counter(0, per_block):
+        size = per_block if count is None else min(per_block, count - start)
+        if size <= 0:
+            return
+        for device in range(devices):
+            yield FrameBlock(device, start, size)
+
+
+def interleave(blocks: Iterable[list[Outgoing]], devices: int) -> Iterator[Outgoing]:
+    """The records of rendered rows of blocks (see :func:`frame_blocks`), round-robin by frame."""
+    rendered = iter(blocks)
+    while row := list(islice(rendered, devices)):
+        for frames in zip(*row, strict=True):
+            yield from frames
+
+
+class BlockRenderer:
+    """Renders :class:`FrameBlock` s of a started :class:`FrameRun` into records; a simulator per
+    device, built on first use and kept (iterating forward reuses its cached tiles)."""
+
+    def __init__(self, run: FrameRun) -> None:
+        if run.start_time_ms is None:
+            raise ValueError("the run must be started (start_time_ms fixed)")
+        self.run = run
+        self._configs = run.configs(run.start_time_ms)
+        self._simulators: dict[int, FieldCameraSimulator] = {}
+
+    def simulator(self, device: int) -> FieldCameraSimulator:
+        found = self._simulators.get(device)
+        if found is None:
+            found = self._simulators[device] = FieldCameraSimulator(self._configs[device])
+        return found
+
+    def __call__(self, block: FrameBlock) -> list[Outgoing]:
+        run = self.run
+        frames = self.simulator(block.device).frames(block.count, start=block.start)
+        return [frame_outgoing(f, run.jpeg_quality, run.labels, run.max_payload) for f in frames]
+
+
+def simulated_frames(run: FrameRun, should_stop: Callable[[], bool] | None = None) -> Iterator[Outgoing]:
+    """Frames of every device, round-robin, each with its ground truth (unless ``labels`` is off);
+    rendered in ``run.render_workers`` processes when that is more than 1 (``should_stop``: see
+    :func:`~producers.render_workers.pooled_frames`)."""
+    run = run.started()
+    if run.render_workers > 1:
+        from producers.render_workers import pooled_frames  # it builds on this module
+
+        yield from pooled_frames(run, should_stop)
+        return
+    renderer = BlockRenderer(run)
+    yield from interleave(map(renderer, frame_blocks(run.devices, run.count, 1)), run.devices)
 
 
 @dataclass(frozen=True)
@@ -123,7 +197,7 @@ class AudioRun:
     drift_at_s: float | None = None
     labels: bool = True
     start_time_ms: int | None = None  # None: now
-    max_payload: int = 8 * MB
+    max_payload: int = DEFAULT_MAX_PAYLOAD
 
     def configs(self, start_time_ms: int) -> list[SoundscapeConfig]:
         return [

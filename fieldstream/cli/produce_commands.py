@@ -23,6 +23,7 @@ from fieldstream.settings import Settings, load_settings
 from producers.pacing import Pacer
 from producers.publisher import DEFAULT_QUEUE_KBYTES
 from producers.runner import DEFAULT_FLUSH_TIMEOUT_S, SourceItem
+from producers.shutdown import StopSignal
 
 # The simulators and replayers (numpy, scipy, PIL, soundfile) are imported inside the handlers, so
 # that `fieldstream --help` and the other command groups do not pay for them.
@@ -146,6 +147,14 @@ def _frames_parser(verbs: argparse._SubParsersAction) -> None:
         "--seed", type=int, default=0, help="world seed; each device's field also depends on its id"
     )
     p.add_argument("--jpeg-quality", type=int, default=85, help="JPEG quality 1..100 (default 85)")
+    p.add_argument(
+        "--render-workers",
+        type=_positive_int,
+        default=None,
+        help="processes rendering frames, 1 = in this process; the frames are the same for any number"
+        " (default: one per CPU, at most 4; 1 for runs under 1000 frames, as workers take seconds to"
+        " start)",
+    )
     drift = p.add_argument_group("drift knobs (take effect at --drift-at seconds of simulated time)")
     drift.add_argument("--new-weed-kind", default=None, help=f"weed kind brought in: {WEED_KINDS_HELP}")
     drift.add_argument(
@@ -268,13 +277,13 @@ def _publish(
     pacer: Pacer,
     total: int | None,
     extra: dict[str, Any] | None = None,
+    stop: StopSignal | None = None,
 ) -> int:
     from producers.publisher import MediaPublisher
     from producers.runner import progress_bar, publish_all
-    from producers.shutdown import StopSignal
 
     publisher = MediaPublisher(settings, queue_kbytes=args.max_queue_mb * 1024)
-    stop = StopSignal()
+    stop = stop or StopSignal()
     with stop.installed(), progress_bar(total, not args.quiet) as progress:
         summary = publish_all(
             command,
@@ -297,6 +306,7 @@ def _publish(
 
 
 def _frames(args: argparse.Namespace) -> int:
+    from producers.render_workers import default_render_workers
     from producers.simulated import FrameRun, simulated_frames
 
     settings = _settings(args)
@@ -304,19 +314,24 @@ def _frames(args: argparse.Namespace) -> int:
     count = math.ceil(args.duration * fps) if args.duration is not None else (args.count or None)
     if count is not None and count < 0:
         return _usage_error("--count must be >= 0")
+    total = args.devices * count if count else None
+    workers = args.render_workers or default_render_workers(total)
     run = FrameRun(
         devices=args.devices, device_prefix=args.device_prefix, count=count, fps=fps, width=args.width,
         height=args.height, speed_mps=args.speed, seed=args.seed, jpeg_quality=args.jpeg_quality,
         new_weed_kind=args.new_weed_kind, season=args.season, drift_at_s=args.drift_at,
         labels=not args.no_labels, start_time_ms=args.start_time, max_payload=settings.max_payload_bytes,
+        render_workers=workers,
     )  # fmt: skip
     try:
         run.configs(0)  # validate the options before anything starts
         pacer = Pacer.per_second(args.fps)
     except ValueError as exc:
         return _usage_error(str(exc))
-    total = args.devices * count if count else None
-    return _publish(args, settings, "frames", simulated_frames(run), pacer, total)
+    stop = StopSignal()  # also ends the wait for render workers (their start-up takes seconds)
+    source = simulated_frames(run, should_stop=stop.is_set)
+    extra = {"render_workers": workers}
+    return _publish(args, settings, "frames", source, pacer, total, extra, stop)
 
 
 def _audio(args: argparse.Namespace) -> int:

@@ -36,6 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-wait-ms", type=int, default=10, help="longest wait to fill a batch (default 10)"
     )
     worker.add_argument(
+        "--decode-threads",
+        type=int,
+        default=None,
+        help="threads decoding JPEG/WAV payloads (default: the core count, at most 4)",
+    )
+    worker.add_argument(
         "--metrics-port",
         type=int,
         default=9100,
@@ -62,6 +68,8 @@ def _run(args: argparse.Namespace) -> int:
     }
     if args.worker_id:
         options["worker_id"] = args.worker_id
+    if args.decode_threads:
+        options["decode_threads"] = args.decode_threads
     worker = InferenceWorker(load_settings(), WorkerConfig(**options))
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     signal.signal(signal.SIGINT, lambda *_: worker.stop())

@@ -1,13 +1,15 @@
-"""Create the declared topics; report what exists."""
+"""Create the declared topics; move a consumer group to the end of its topics."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from fieldstream.kafka.config import consumer_config
+from fieldstream.settings import Settings
 from fieldstream.topics import TopicSpec
 
 log = logging.getLogger("fieldstream.kafka.admin")
@@ -42,3 +44,26 @@ def ensure_topics(admin: AdminClient, specs: Iterable[TopicSpec], timeout_s: flo
             raise
     log.info("topics created", extra={"topics": created})
     return created
+
+
+def commit_group_at_end(
+    settings: Settings, group: str, topics: Iterable[str], timeout_s: float = 10.0
+) -> int:
+    """Commit ``group``'s offsets at the current end of every partition of ``topics``, so its next
+    consumers read only what is produced from now on (``kafka-consumer-groups --reset-offsets
+    --to-latest``). Meant for a group with no live members (a new one); returns the records skipped."""
+    consumer = Consumer(consumer_config(settings, group))
+    try:
+        ends: list[TopicPartition] = []
+        skipped = 0
+        for topic in topics:
+            for partition in consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions:
+                where = TopicPartition(topic, partition)
+                low, high = consumer.get_watermark_offsets(where, timeout=timeout_s)
+                ends.append(TopicPartition(topic, partition, high))
+                skipped += high - low
+        consumer.commit(offsets=ends, asynchronous=False)
+    finally:
+        consumer.close()
+    log.info("group moved to the end", extra={"group": group, "partitions": len(ends), "skip": skipped})
+    return skipped

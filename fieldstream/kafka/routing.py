@@ -43,24 +43,29 @@ def decode_or_deadletter(
     try:
         return decode(message.value(), message.headers())
     except ContractError as exc:
-        topic = message.topic() or "?"
-        log.warning(
-            "record rejected to dead-letter",
-            extra={
-                "topic": topic,
-                "partition": message.partition(),
-                "offset": message.offset(),
-                "error": str(exc),
-            },
-        )
-        send_to_deadletter(
-            producer,
-            key=message.key(),
-            value=message.value(),
-            headers=message.headers(),
-            error=exc,
-            source_topic=topic,
-            partition=message.partition(),
-            offset=message.offset(),
-        )
+        reject_to_deadletter(message, exc, producer)
         return None
+
+
+def reject_to_deadletter(message: Message, error: ContractError, producer: Any) -> None:
+    """Republish ``message`` unchanged to ``deadletter.v1`` with ``error`` as the reason, and log it."""
+    topic = message.topic() or "?"
+    log.warning(
+        "record rejected to dead-letter",
+        extra={
+            "topic": topic,
+            "partition": message.partition(),
+            "offset": message.offset(),
+            "error": str(error),
+        },
+    )
+    send_to_deadletter(
+        producer,
+        key=message.key(),
+        value=message.value(),
+        headers=message.headers(),
+        error=error,
+        source_topic=topic,
+        partition=message.partition(),
+        offset=message.offset(),
+    )

@@ -8,12 +8,16 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
+from fieldstream.media import decode_audio
 from inference_workers.runtime.model import ModelRuntime
 from training.preprocess import AudioPreprocessConfig, log_mel
 
 
 class AudioRuntime(ModelRuntime):
     default_threshold: float = 0.5
+
+    def decode(self, data: bytes) -> tuple[np.ndarray, int]:
+        return decode_audio(data)
 
     def preprocess(self, inputs: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
         config = self.spec.preprocess

@@ -49,6 +49,10 @@ class ModelRuntime(ABC):
         self.extras = extras or {}
 
     @abstractmethod
+    def decode(self, data: bytes) -> Any:
+        """Encoded media (JPEG/PNG, WAV/FLAC/OGG) -> what :meth:`preprocess` takes, or MediaDecodeError."""
+
+    @abstractmethod
     def preprocess(self, inputs: Sequence[Any]) -> np.ndarray:
         """Decoded inputs -> the model's input tensor (the same function training used)."""
 

@@ -1,4 +1,4 @@
-"""The crop/weed detector at inference: resize+normalise (training's), heads -> boxes (numpy)."""
+"""The crop/weed detector at inference: bytes -> model-size pixels, normalise (training's), heads -> boxes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,18 @@ import numpy as np
 
 from inference_workers.runtime.model import ModelRuntime
 from training.models.centernet import decode_detections
-from training.preprocess import VisionPreprocessConfig, prepare_images
+from training.preprocess import VisionPreprocessConfig, decode_for_model, prepare_images
 
 
 class VisionRuntime(ModelRuntime):
     score_threshold: float = 0.3
     nms_iou: float = 0.5
     top_k: int = 100
+
+    def decode(self, data: bytes) -> np.ndarray:
+        config = self.spec.preprocess
+        assert isinstance(config, VisionPreprocessConfig)
+        return decode_for_model(data, config)
 
     def preprocess(self, inputs: Sequence[np.ndarray]) -> np.ndarray:
         config = self.spec.preprocess

@@ -20,7 +20,6 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferInput
 
 from fieldstream.contracts.errors import ContractError
-from fieldstream.media import decode_audio, decode_image
 from inference_workers.runtime.model import ModelRuntime
 from training.models.spec import DETECTION, ModelSpec
 
@@ -82,11 +81,10 @@ def read_tensor(tensor: InferInput, runtime: ModelRuntime, max_payload: int) -> 
     if tensor.datatype == "FP32":
         return TensorBatch(np.ascontiguousarray(array, dtype=np.float32))
     media = [_media_bytes(item, i, max_payload) for i, item in enumerate(np.ravel(array))]
-    decode = decode_image if runtime.spec.task == DETECTION else decode_audio
     items = []
     for i, data in enumerate(media):
         try:
-            items.append(decode(data))
+            items.append(runtime.decode(data))
         except ContractError as exc:
             raise InvalidInput(f"element {i}: {exc}") from exc
     return MediaBatch(items)

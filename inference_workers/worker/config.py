@@ -21,6 +21,7 @@ class WorkerConfig:
     worker_id: str = field(default_factory=default_worker_id)  # part of the transactional.id
     max_batch: int = 16
     max_wait_ms: int = 10
+    decode_threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # JPEG/WAV decoding
     metrics_port: int | None = None  # None: no endpoint; 0: any free port
     metrics_host: str = "127.0.0.1"
     transaction_timeout_ms: int = 10_000  # how long a crashed worker's open transaction blocks readers
@@ -30,8 +31,8 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         if self.kind not in ("vision", "audio"):
             raise ValueError(f"worker kind must be vision or audio, not {self.kind!r}")
-        if self.max_batch < 1 or self.max_wait_ms < 0:
-            raise ValueError("max_batch must be >= 1 and max_wait_ms >= 0")
+        if self.max_batch < 1 or self.max_wait_ms < 0 or self.decode_threads < 1:
+            raise ValueError("max_batch and decode_threads must be >= 1, max_wait_ms >= 0")
 
     def resolved_model_ref(self, model_name: str) -> str:
         return self.model_ref or f"models:/{model_name}@{CHAMPION}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fieldstream.contracts import decode_audio, decode_frame
-from fieldstream.media import decode_audio as decode_audio_bytes
-from fieldstream.media import decode_image
 from fieldstream.model_names import AUDIO_MODEL, VISION_MODEL
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW
 
@@ -32,15 +31,17 @@ class WorkerKind:
     online_view: str  # the Redis online-store view whose latest features are attached
     explaining_features: tuple[str, ...]
 
-    def decode(self, value: bytes | None, headers: Any, max_payload: int) -> Decoded:
+    def decode(
+        self, value: bytes | None, headers: Any, max_payload: int, decode_media: Callable[[bytes], Any]
+    ) -> Decoded:
+        """The record's contract, then its media with the model's decoder (``ModelRuntime.decode``)."""
         if self.name == "vision":
             frame = decode_frame(value, headers, max_payload)
-            image = decode_image(frame.image)
+            image = decode_media(frame.image)
             return Decoded(frame.device_id, {"frame_id": frame.frame_id}, frame.captured_at, image)
         chunk = decode_audio(value, headers, max_payload)
-        wave, rate = decode_audio_bytes(chunk.audio)
         ids = {"chunk_id": chunk.chunk_id, "session_id": chunk.session_id}
-        return Decoded(chunk.device_id, ids, chunk.captured_at, (wave, rate))
+        return Decoded(chunk.device_id, ids, chunk.captured_at, decode_media(chunk.audio))
 
     def message(
         self,

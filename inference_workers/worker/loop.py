@@ -12,13 +12,14 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
-from fieldstream.contracts import encode_message
+from fieldstream.contracts import ContractError, encode_message
 from fieldstream.kafka.config import consumer_config, producer_config
-from fieldstream.kafka.routing import decode_or_deadletter
+from fieldstream.kafka.routing import reject_to_deadletter
 from fieldstream.settings import Settings
 from inference_workers.health import serve_health
 from inference_workers.metrics import WorkerMetrics
@@ -47,6 +48,9 @@ class InferenceWorker:
         self._watcher: ModelWatcher | None = None
         self._features: OnlineFeatureReader | None = None
         self._last_lag_check = 0.0
+        self._assigned: set[tuple[str, int]] = set()
+        self._assignment_lock = threading.Lock()
+        self._decoder = ThreadPoolExecutor(config.decode_threads, thread_name_prefix="decode")
         self.health_server: Any = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -79,7 +83,12 @@ class InferenceWorker:
         )
         self._producer.init_transactions(TXN_TIMEOUT_S)
         self._consumer = Consumer(consumer_config(self.settings, self.config.group))
-        self._consumer.subscribe([self.kind.input_topic])
+        self._consumer.subscribe(
+            [self.kind.input_topic],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
         if self.config.attach_features:
             self._features = OnlineFeatureReader(
                 self.settings.redis_url, self.kind.online_view, self.kind.explaining_features
@@ -106,10 +115,22 @@ class InferenceWorker:
         return True, f"{self.runtime.name} v{self.runtime.version} on {self.runtime.provider}"
 
     def assignment(self) -> list[tuple[str, int]]:
-        """The (topic, partition) pairs this worker owns now in its consumer group."""
-        if self._consumer is None:
-            return []
-        return [(tp.topic, tp.partition) for tp in self._consumer.assignment()]
+        """The (topic, partition) pairs this worker owns now in its consumer group (safe from any
+        thread: kept from the rebalance callbacks; calling into the consumer while another thread is
+        inside ``consume`` can block)."""
+        with self._assignment_lock:
+            return sorted(self._assigned)
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        with self._assignment_lock:
+            self._assigned |= {(tp.topic, tp.partition) for tp in partitions}
+        log.info("partitions assigned", extra={"partitions": [tp.partition for tp in partitions]})
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # called inside consume(), between batches: every processed batch is already committed
+        with self._assignment_lock:
+            self._assigned -= {(tp.topic, tp.partition) for tp in partitions}
+        log.info("partitions revoked", extra={"partitions": [tp.partition for tp in partitions]})
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it and return (safe from a signal handler)."""
@@ -124,6 +145,7 @@ class InferenceWorker:
             self._producer.flush(10)
         if self.health_server:
             self.health_server.shutdown()
+        self._decoder.shutdown(wait=False)
 
     # ---- the loop ------------------------------------------------------------------------------
     def run(self, max_records: int | None = None, idle_exit_s: float | None = None) -> int:
@@ -151,8 +173,15 @@ class InferenceWorker:
         log.warning("consumer error", extra={"error": str(msg.error())})
         return True
 
-    def _decode(self, value: bytes | None, headers: Any) -> Decoded:
-        return self.kind.decode(value, headers, self.settings.max_payload_bytes)
+    def _decode(self, msg: Message, runtime: ModelRuntime) -> Decoded | ContractError:
+        """Contract + media decoding of one record (on the decoder threads: PIL and libsndfile release
+        the GIL); a contract error is returned, to be dead-lettered in the batch's transaction."""
+        try:
+            return self.kind.decode(
+                msg.value(), msg.headers(), self.settings.max_payload_bytes, runtime.decode
+            )
+        except ContractError as exc:
+            return exc
 
     def _maybe_swap(self) -> None:
         new = self._watcher.take() if self._watcher else None
@@ -169,9 +198,11 @@ class InferenceWorker:
         self._producer.begin_transaction()
         try:
             good: list[tuple[Message, Decoded]] = []
-            for msg in msgs:
-                item = decode_or_deadletter(msg, self._decode, self._producer)  # dead letters join the txn
-                if item is None:
+            for msg, item in zip(
+                msgs, self._decoder.map(lambda m: self._decode(m, runtime), msgs), strict=True
+            ):
+                if isinstance(item, ContractError):
+                    reject_to_deadletter(msg, item, self._producer)  # dead letters join the transaction
                     self.metrics.track_error("deadletter")
                 else:
                     good.append((msg, item))

@@ -34,13 +34,15 @@ class Canvas:
     def window(
         self, x0: float, y0: float, x1: float, y1: float
     ) -> tuple[slice, slice, np.ndarray, np.ndarray] | None:
-        """Clipped integer window over [x0, x1] x [y0, y1] and its pixel-centre coordinates."""
+        """Clipped integer window over [x0, x1] x [y0, y1] and its pixel-centre coordinates: a row
+        ``(1, w)`` of x and a column ``(h, 1)`` of y, which broadcast to the window."""
         c0, r0 = max(int(np.floor(x0)), 0), max(int(np.floor(y0)), 0)
         c1, r1 = min(int(np.ceil(x1)) + 1, self.size), min(int(np.ceil(y1)) + 1, self.size)
         if c0 >= c1 or r0 >= r1:
             return None
-        ys, xs = np.mgrid[r0:r1, c0:c1].astype(np.float32)
-        return slice(r0, r1), slice(c0, c1), xs + 0.5, ys + 0.5
+        xs = np.arange(c0, c1, dtype=np.float32)[None, :] + 0.5
+        ys = np.arange(r0, r1, dtype=np.float32)[:, None] + 0.5
+        return slice(r0, r1), slice(c0, c1), xs, ys
 
     def over(self, rows: slice, cols: slice, coverage: np.ndarray, colour: np.ndarray) -> None:
         """Paint ``colour`` (h, w, 3) with ``coverage`` (h, w) over what is there."""

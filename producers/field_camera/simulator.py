@@ -4,7 +4,8 @@ A simulator owns one device's field strip (layout keyed by ``(seed, device_id)``
 soil/sprite banks for its seed and optics, and a :class:`~producers.field_camera.camera.Camera`.
 Frames are random-access (``frame(i)``) and fully determined by the config: the same config gives
 bit-identical images and labels, in any order. Iterating forward is the fast path (tiles are cached
-and each strip row is rendered once).
+and each strip row is rendered once). Plant sprites are rendered on first use (shared by the
+simulators of one seed); :meth:`FieldCameraSimulator.prepare` renders them all up front.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class FieldCameraSimulator:
         kinds = set(config.crop_kinds) | set(config.weed_kinds)
         if config.new_weed_kind is not None:
             kinds.add(config.new_weed_kind)
-        extents = {name: max_half_extent(name, ppm, blur) for name in sorted(kinds)}
+        self.kinds = tuple(sorted(kinds))
+        extents = {name: max_half_extent(name, ppm, blur) for name in self.kinds}
         if max(extents.values(), default=0) > TILE_ROWS * 2:
             raise ValueError("plants are too large for this scale; lower width / ground_width_m")
         spec = LayoutSpec(
@@ -76,6 +78,12 @@ class FieldCameraSimulator:
         self.gps = Gps(
             self.device_seed, config.origin_lat, config.origin_lon, config.heading_deg, config.boom_offset_m
         )
+
+    def prepare(self) -> None:
+        """Render every plant sprite this simulator can show now, instead of lazily while the first
+        few hundred frames are rendered (about a second per season; frames come out the same)."""
+        for renderer in self.camera.renderers.values():
+            renderer.sprites.render_all(self.kinds)
 
     def distance_m(self, index: int) -> float:
         """How far the camera has driven at frame ``index``."""

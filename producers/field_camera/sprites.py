@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -153,6 +154,12 @@ class SpriteBank:
             )
             self._sprites[key] = found
         return found
+
+    def render_all(self, kind_names: Iterable[str]) -> None:
+        """Render every variant of ``kind_names`` now rather than on first use (same sprites)."""
+        for name in kind_names:
+            for variant in range(self.variants):
+                self.sprite(name, variant)
 
     def lit_image(self, kind_name: str, variant: int, light: float) -> Image.Image:
         """The sprite's RGB scaled by ``light`` (quantised to 1/16), from an LRU cache."""

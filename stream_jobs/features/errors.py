@@ -5,10 +5,6 @@ from __future__ import annotations
 from fieldstream.contracts import ContractError
 
 
-class UndecodableMediaError(ContractError):
-    """The payload passed the contract checks (magic bytes, size) but does not decode as media."""
-
-
 class FutureTimestampError(ContractError):
     """``captured_at`` lies further in the future than the job accepts (a device clock is wrong)."""
 

@@ -2,23 +2,19 @@
 
 :func:`score_batch` takes the Kafka values and header lists of one batch and returns one :class:`Scored`
 per record, in order: either the record's metadata and features, or the reason it was rejected.
-Media decoding is PIL (frames, RGB) and soundfile (chunks, float32 mono) — the same decoders a user
-would call. Features are computed per batch with ``feature_store.features``: records of the same
-shape (frame size; chunk length and sample rate) go to the batch function together, in the blocks
-that function would cut the batch into anyway.
+Media decoding is :mod:`fieldstream.media` (PIL frames, RGB; soundfile chunks, float32 mono): the
+decoders the workers, the server and training use too. Features are computed per batch with
+``feature_store.features``: records of the same shape (frame size; chunk length and sample rate) go
+to the batch function together, in the blocks that function would cut the batch into anyway.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import soundfile
-from PIL import Image
 
 from feature_store.features import (
     AUDIO_FEATURE_NAMES,
@@ -28,7 +24,9 @@ from feature_store.features import (
 )
 from fieldstream.contracts import ContractError, decode_audio, decode_frame
 from fieldstream.contracts import headers as h
-from stream_jobs.features.errors import FeatureComputationError, FutureTimestampError, UndecodableMediaError
+from fieldstream.media import MediaDecodeError, decode_image
+from fieldstream.media import decode_audio as decode_media_audio
+from stream_jobs.features.errors import FeatureComputationError, FutureTimestampError
 
 Headers = list[tuple[str, bytes | None]]
 
@@ -72,28 +70,14 @@ def headers_from_columns(names: Sequence[str], columns: Sequence[Sequence[Any]])
     ]
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """JPEG/PNG bytes -> ``(H, W, 3)`` uint8 RGB (PIL, fully loaded so truncation is caught here)."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return np.asarray(image.convert("RGB"))
-    except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for bad or truncated images
-        reason = re.sub(r" <[^>]*>", "", str(exc))  # PIL names the BytesIO object: drop the address
-        raise UndecodableMediaError(f"image does not decode: {reason}") from exc
-
-
 def decode_waveform(data: bytes, expected_rate: int) -> np.ndarray:
     """WAV/FLAC/OGG bytes -> float32 mono in [-1, 1]; the file's rate must match the header's."""
-    try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (RuntimeError, TypeError, ValueError) as exc:  # soundfile.LibsndfileError is a RuntimeError
-        raise UndecodableMediaError(f"audio does not decode: {exc}") from exc
+    mono, rate = decode_media_audio(data)
     if rate != expected_rate:
-        raise UndecodableMediaError(f"audio is {rate} Hz but header sample_rate says {expected_rate}")
-    if samples.shape[0] == 0:
-        raise UndecodableMediaError("audio holds no samples")
-    mono = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
-    return np.ascontiguousarray(mono)
+        raise MediaDecodeError(f"audio is {rate} Hz but header sample_rate says {expected_rate}")
+    if mono.size == 0:
+        raise MediaDecodeError("audio holds no samples")
+    return mono
 
 
 def _frame(value: bytes | None, headers: Headers, max_payload: int) -> tuple[Scored, np.ndarray]:

@@ -31,7 +31,6 @@ from simulated_records import Published, publish_chunks, publish_frames
 
 from fieldstream.contracts import decode_message
 from fieldstream.kafka.config import consumer_config
-from fieldstream.media import decode_image
 from fieldstream.model_names import AUDIO_MODEL, CHALLENGER, CHAMPION, VISION_MODEL
 from fieldstream.stack.process import free_port, is_running, spawn, stop
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW
@@ -256,7 +255,7 @@ def test_vision_detections_match_the_worker_through_every_client(
 
     # A tensor preprocessed by the client (training's preprocessing) gives the same boxes.
     runtime = load_runtime(f"models:/{VISION_MODEL}/{binary_version}", settings.mlflow_tracking_uri)
-    tensor = runtime.preprocess([decode_image(m) for m in media])
+    tensor = runtime.preprocess([runtime.decode(m) for m in media])
     request = triton.InferInput("images", list(tensor.shape), "FP32")
     request.set_data_from_numpy(tensor, binary_data=True)
     result = server.client().infer(VISION_MODEL, [request])

@@ -19,17 +19,12 @@ from kafka_reading import consume_until
 from simulated_records import publish_chunks, publish_frames
 
 from fieldstream.contracts import decode_message, header_value
-from fieldstream.media import decode_audio, decode_image
-from fieldstream.topics import DEADLETTER, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW
+from fieldstream.kafka.admin import commit_group_at_end
+from fieldstream.topics import AUDIO_RAW, DEADLETTER, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW
 from inference_workers.runtime import load_runtime
 from inference_workers.worker.config import WorkerConfig
 from inference_workers.worker.loop import InferenceWorker
 from training.metrics.detection import ImageDetections, ImageGroundTruth, mean_average_precision
-
-UNVERIFIED = pytest.mark.skip(
-    reason="not yet seen passing: never completed a run on the shared machine this session;"
-    " issue #6 stays open until it does"
-)
 
 
 def _uid() -> str:
@@ -39,9 +34,12 @@ def _uid() -> str:
 def _detections(consumer_factory, topic: str, ids: set[str], key: str, timeout_s: float = 90) -> list[dict]:
     consumer = consumer_factory(topic)
     seen: list[dict] = []
+    read = 0  # messages decoded so far: each is decoded once (the topic holds every earlier test's)
 
     def done(msgs):
-        seen[:] = [d for d in (decode_message(topic, m.value()) for m in msgs) if d[key] in ids]
+        nonlocal read
+        seen.extend(d for d in (decode_message(topic, m.value()) for m in msgs[read:]) if d[key] in ids)
+        read = len(msgs)
         return {d[key] for d in seen} >= ids
 
     consume_until(consumer, done, timeout_s)
@@ -51,6 +49,13 @@ def _detections(consumer_factory, topic: str, ids: set[str], key: str, timeout_s
         if d[key] in ids:
             seen.append(d)
     return seen
+
+
+def _new_group(settings, name: str, topic: str) -> str:
+    """A consumer group that starts at the current end of ``topic``: its worker reads only this test's
+    records, not everything earlier tests left in the shared topic."""
+    commit_group_at_end(settings, name, [topic])
+    return name
 
 
 def _worker(settings, kind: str, group: str, **config) -> InferenceWorker:
@@ -69,10 +74,14 @@ def test_exactly_one_detection_per_record_at_the_models_quality(
     settings, producer, consumer_factory, trained_models
 ):
     tag = _uid()
+    groups = {
+        "vision": _new_group(settings, f"wq-vision-{tag}", FRAMES_RAW),
+        "audio": _new_group(settings, f"wq-audio-{tag}", AUDIO_RAW),
+    }
     frames = publish_frames(producer, [f"wq-boom-{tag}-{i}" for i in range(2)], 12, seed=500)
     chunks = publish_chunks(producer, [f"wq-rec-{tag}-{i}" for i in range(2)], 6, seed=500)
     for kind in ("vision", "audio"):
-        worker = _worker(settings, kind, f"wq-{kind}-{tag}")
+        worker = _worker(settings, kind, groups[kind])
         try:
             worker.run(idle_exit_s=8)
         finally:
@@ -106,7 +115,7 @@ def test_exactly_one_detection_per_record_at_the_models_quality(
     worker_map = mean_average_precision(
         [as_detections(by_id[i]["boxes"]) for i in frames.ids], truth, 2
     ).map_50
-    offline = runtime.predict([decode_image(frames.media[i]) for i in frames.ids]).items
+    offline = runtime.predict([runtime.decode(frames.media[i]) for i in frames.ids]).items
     offline_map = mean_average_precision([as_detections(b) for b in offline], truth, 2).map_50
     assert worker_map == pytest.approx(offline_map, abs=1e-9)
     # ... and that is the quality training measured on its own held-out frames (other seeds).
@@ -116,7 +125,7 @@ def test_exactly_one_detection_per_record_at_the_models_quality(
     audio_rt = load_runtime(
         f"models:/audio-classifier/{trained_models['audio']['version']}", settings.mlflow_tracking_uri
     )
-    offline_species = audio_rt.predict([decode_audio(chunks.media[i]) for i in chunks.ids]).items
+    offline_species = audio_rt.predict([audio_rt.decode(chunks.media[i]) for i in chunks.ids]).items
     worker_species = {d["chunk_id"]: {s["id"] for s in d["species"]} for d in audio}
     assert [worker_species[i] for i in chunks.ids] == [{s["id"] for s in o} for o in offline_species]
 
@@ -125,6 +134,7 @@ def test_malformed_record_goes_to_deadletter_and_the_worker_goes_on(
     settings, producer, consumer_factory, trained_models
 ):
     tag = _uid()
+    group = _new_group(settings, f"dl-{tag}", FRAMES_RAW)
     bad_device = f"bad-{tag}"
     producer.produce(
         FRAMES_RAW,
@@ -141,7 +151,7 @@ def test_malformed_record_goes_to_deadletter_and_the_worker_goes_on(
     good = publish_frames(producer, [f"ok-{tag}"], 3, seed=900)
     future = publish_frames(producer, [f"ahead-{tag}"], 1, seed=901, captured_at_offset_ms=60_000)
     dead = consumer_factory(DEADLETTER)
-    worker = _worker(settings, "vision", f"dl-{tag}")
+    worker = _worker(settings, "vision", group)
     try:
         worker.run(idle_exit_s=6)
     finally:
@@ -159,10 +169,9 @@ def test_malformed_record_goes_to_deadletter_and_the_worker_goes_on(
     assert ahead["latency_ms"]["end_to_end"] == 0
 
 
-@UNVERIFIED
 def test_two_workers_in_one_group_share_partitions(settings, producer, consumer_factory, trained_models):
     tag = _uid()
-    group = f"pair-{tag}"
+    group = _new_group(settings, f"pair-{tag}", FRAMES_RAW)
     workers = [_worker(settings, "vision", group), _worker(settings, "vision", group)]
     threads = [_run_in_thread(w) for w in workers]
     deadline = time.monotonic() + 60  # both in the group, the partitions split between them
@@ -182,13 +191,12 @@ def test_two_workers_in_one_group_share_partitions(settings, producer, consumer_
     assert all(w.processed > 0 for w in workers), [w.processed for w in workers]
 
 
-@UNVERIFIED
 @pytest.mark.slow
 def test_kill_9_midstream_then_another_worker_still_exactly_once(
     settings, producer, consumer_factory, trained_models, local_stack
 ):
     tag = _uid()
-    group = f"kill-{tag}"
+    group = _new_group(settings, f"kill-{tag}", FRAMES_RAW)
     frames = publish_frames(producer, [f"kill-{tag}-{i}" for i in range(4)], 30, seed=300)
     env = {
         **os.environ,
@@ -230,7 +238,6 @@ def test_kill_9_midstream_then_another_worker_still_exactly_once(
     assert Counter(d["frame_id"] for d in detections) == Counter(frames.ids)
 
 
-@UNVERIFIED
 @pytest.mark.slow
 def test_promotion_midstream_every_detection_names_its_version(
     settings, producer, consumer_factory, trained_models, tmp_path
@@ -244,7 +251,7 @@ def test_promotion_midstream_every_detection_names_its_version(
     tag = _uid()
     registry = ModelRegistry(settings.mlflow_tracking_uri)
     old = registry.by_alias(VISION_MODEL, CHAMPION).version
-    worker = _worker(settings, "vision", f"swap-{tag}")
+    worker = _worker(settings, "vision", _new_group(settings, f"swap-{tag}", FRAMES_RAW))
     thread = _run_in_thread(worker)
     assert worker._watcher is not None and worker._watcher.ready.wait(30)
     before = publish_frames(producer, [f"swap-{tag}-a"], 10, seed=11)

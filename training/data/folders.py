@@ -19,7 +19,6 @@ Either loader also returns a manifest (per-file sha256, split, a ``manifest_sha2
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from itertools import islice
@@ -31,7 +30,7 @@ import numpy as np
 from training.data.simulated import AudioDataset, VisionDataset
 from training.data.snapshot import HELDOUT, TRAIN, split_groups
 from training.models.spec import ModelSpec
-from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, log_mel, resize_images
+from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, decode_for_model, log_mel
 
 log = logging.getLogger("fieldstream.train.folders")
 
@@ -99,7 +98,6 @@ def _splits(ids: list[str], explicit: list[str | None], seed: int, fraction: flo
 
 
 def _yolo(root: Path, spec: ModelSpec, fraction: float, seed: int) -> tuple[Any, Any, dict[str, Any]]:
-    from PIL import Image
 
     from producers.errors import DatasetError, SkipInputError
     from producers.replay import YoloDataset
@@ -123,13 +121,12 @@ def _yolo(root: Path, spec: ModelSpec, fraction: float, seed: int) -> tuple[Any,
         except SkipInputError as exc:
             log.warning("image skipped", extra={"path": str(path), "reason": str(exc)})
             continue
-        image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         known = [b for b in boxes if b.class_name in index]
         xyxy = np.array([b.xyxy for b in known], dtype=np.float32).reshape(-1, 4)
         classes = np.array([index[b.class_name] for b in known], dtype=np.int64)
         image_id = dataset.image_id(path)
         item = {"id": image_id, "sha256": hashlib.sha256(data).hexdigest(), "boxes": len(known)}
-        kept.append((image_id, resize_images([image], pre)[0], xyxy, classes, item))
+        kept.append((image_id, decode_for_model(data, pre), xyxy, classes, item))
     if not kept:
         raise DatasetFolderError(f"no usable images under {root}")
     ids = [k[0] for k in kept]

@@ -22,7 +22,6 @@ the media from the archive and refusing any whose hash changed.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import time
@@ -37,8 +36,9 @@ import numpy as np
 import psycopg2
 
 from feature_store.archive import Archive, open_archive
+from fieldstream.media import decode_audio
 from training.models.spec import ModelSpec
-from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, log_mel, resize_images
+from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, decode_for_model, log_mel
 
 if TYPE_CHECKING:
     from training.data.simulated import AudioDataset, VisionDataset
@@ -279,7 +279,6 @@ def load_snapshot_datasets(
 def _vision_dataset(
     archive: Archive, items: list[dict[str, Any]], spec: ModelSpec, augment: bool
 ) -> VisionDataset:
-    from PIL import Image
 
     from training.data.simulated import VisionDataset
 
@@ -289,10 +288,7 @@ def _vision_dataset(
     images, boxes, classes, dropped = [], [], [], Counter[str]()
     for start in range(0, len(items), _DECODE_BATCH):
         batch = items[start : start + _DECODE_BATCH]
-        decoded = [
-            np.asarray(Image.open(io.BytesIO(_verified_media(archive, it))).convert("RGB")) for it in batch
-        ]
-        images.append(resize_images(decoded, pre))
+        images.append(np.stack([decode_for_model(_verified_media(archive, it), pre) for it in batch]))
         for it in batch:
             kept = [b for b in it["boxes"] if b["class_name"] in index]
             dropped.update(b["class_name"] for b in it["boxes"] if b["class_name"] not in index)
@@ -309,8 +305,6 @@ def _vision_dataset(
 def _audio_dataset(
     archive: Archive, items: list[dict[str, Any]], spec: ModelSpec, augment: bool
 ) -> AudioDataset:
-    import soundfile
-
     from producers.replay.audio import resample_stream
     from training.data.simulated import AudioDataset
 
@@ -322,10 +316,7 @@ def _audio_dataset(
     for start in range(0, len(items), _DECODE_BATCH):
         waves = []
         for i, it in enumerate(items[start : start + _DECODE_BATCH], start=start):
-            wave, rate = soundfile.read(
-                io.BytesIO(_verified_media(archive, it)), dtype="float32", always_2d=True
-            )
-            wave = wave.mean(axis=1)
+            wave, rate = decode_audio(_verified_media(archive, it))
             if rate != pre.sample_rate:
                 wave = np.concatenate(list(resample_stream([wave], rate, pre.sample_rate)))
             waves.append(wave)

@@ -4,7 +4,8 @@ Both halves are plain numpy (plus Pillow for image resizing), so inference worke
 without torch. A model stores its preprocessing config next to its weights (``to_dict``/``from_dict``);
 the runtime rebuilds the config from there and calls the same function training used.
 
-- :mod:`.vision`: :func:`prepare_images` (resize, [0, 1], fixed mean/std, NCHW float32).
+- :mod:`.vision`: :func:`prepare_images` (resize, [0, 1], fixed mean/std, NCHW float32) and
+  :func:`decode_for_model` (encoded bytes straight to model-size pixels).
 - :mod:`.audio`: :func:`log_mel` (pad/crop to 5 s, numpy STFT, mel filterbank, log, fixed scaling).
 """
 
@@ -17,6 +18,7 @@ from training.preprocess.audio import (
 )
 from training.preprocess.vision import (
     VisionPreprocessConfig,
+    decode_for_model,
     normalise_images,
     prepare_images,
     resize_images,
@@ -25,6 +27,7 @@ from training.preprocess.vision import (
 __all__ = [
     "AudioPreprocessConfig",
     "VisionPreprocessConfig",
+    "decode_for_model",
     "fit_length",
     "log_mel",
     "mel_filterbank",

@@ -14,6 +14,7 @@ import pytest
 from kserve.errors import InvalidInput, ModelNotReady
 from kserve.protocol.infer_type import InferInput, InferRequest
 
+from fieldstream.media import decode_image
 from inference_workers.serving.inputs import MediaBatch, PayloadTooLarge, TensorBatch, read_tensor
 from inference_workers.serving.limits import BodyLimit, max_body_bytes
 from inference_workers.serving.model import FieldStreamModel
@@ -45,6 +46,9 @@ class FakeRuntime:
         self.seen.extend(inputs)
         items = [[{"class_id": 1, "class_name": "weed", "score": 0.9, "xyxy": [0, 0, 1, 1]}] for _ in inputs]
         return type("P", (), {"items": items, "stage_ms": {"infer": 1.0}})()
+
+    def decode(self, data: bytes) -> np.ndarray:
+        return decode_image(data)  # full size: the real runtime decodes to the model size
 
     def run(self, tensor: np.ndarray) -> list[np.ndarray]:
         return [tensor]

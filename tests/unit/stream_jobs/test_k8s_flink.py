@@ -45,12 +45,13 @@ def test_flinkdeployment_runs_the_pyflink_job_with_checkpoints_and_resources():
     assert container["volumeMounts"][0]["mountPath"] == "/flink-data"
 
 
-def test_kustomization_lists_every_manifest_and_the_sink_command_exists():
+def test_kustomization_lists_every_manifest_and_the_history_sink_command_exists():
     [kust] = _docs(K8S / "kustomization.yaml")
     assert sorted(kust["resources"]) == sorted(
         p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml"
     )
-    [sink] = _docs(K8S / "history-sink.yaml")
-    args = sink["spec"]["template"]["spec"]["containers"][0]["args"]
-    parsed = build_parser().parse_args(args)
-    assert (parsed.command, parsed.verb, parsed.health_port) == ("history", "sink", 8000)
+    [sink] = _docs(PROJECT_ROOT / "k8s" / "base" / "agents" / "history-sink.yaml")
+    container = sink["spec"]["template"]["spec"]["containers"][0]
+    parsed = build_parser().parse_args(container["args"])
+    assert (parsed.command, parsed.verb) == ("history", "sink")
+    assert parsed.health_port == container["ports"][0]["containerPort"] == 9100

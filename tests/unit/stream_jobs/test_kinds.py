@@ -61,7 +61,7 @@ def test_bad_records_are_rejected_with_the_reason_and_the_rest_still_scored():
     empty = (None, good[1])
     out = _score(FRAMES, [good, corrupt, no_type, future, empty])
     assert [s.ok for s in out] == [True, False, False, False, False]
-    assert out[1].error_type == "UndecodableMediaError" and "0x" not in out[1].error
+    assert out[1].error_type == "MediaDecodeError" and "0x" not in out[1].error
     assert (out[2].error_type, out[2].error) == ("MissingHeaderError", "header content_type missing")
     assert out[3].error_type == "FutureTimestampError" and "2.00 h ahead" in out[3].error
     assert out[4].error_type == "EmptyPayloadError"

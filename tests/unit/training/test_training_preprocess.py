@@ -1,13 +1,17 @@
-"""Preprocessing: vision resize/normalise and the numpy log-mel (filterbank, tones, lengths)."""
+"""Preprocessing: vision resize/normalise, bytes -> model pixels, and the numpy log-mel."""
 
+import io
 import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from fieldstream.media import MediaDecodeError, decode_image
 from training.preprocess import (
     AudioPreprocessConfig,
     VisionPreprocessConfig,
+    decode_for_model,
     fit_length,
     log_mel,
     mel_filterbank,
@@ -53,6 +57,43 @@ def test_prepare_images_rejects_bad_input():
         prepare_images(np.zeros((10, 10, 3), dtype=np.uint8))  # ambiguous: not (N, H, W, 3)
     with pytest.raises(ValueError):
         prepare_images([np.zeros((10, 10, 3), dtype=np.float32)])
+
+
+def _encoded(image: np.ndarray, fmt: str) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(image).save(out, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    return out.getvalue()
+
+
+def _smooth_scene(h=480, w=640):
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.stack([xx * 255 // w, yy * 255 // h, (xx + yy) * 127 // (h + w)], axis=-1).astype(np.uint8)
+
+
+def test_decode_for_model_gives_model_size_pixels_close_to_full_decode_and_resize():
+    cfg = VisionPreprocessConfig()  # 256 x 192
+    scene = _smooth_scene()
+    for fmt in ("JPEG", "PNG"):
+        data = _encoded(scene, fmt)
+        fast = decode_for_model(data, cfg)
+        assert fast.shape == (192, 256, 3) and fast.dtype == np.uint8
+        reference = resize_images([decode_image(data)], cfg)[0]
+        # JPEG: decoded at half scale by libjpeg, then resized; PNG: the very same path
+        assert np.abs(fast.astype(int) - reference).mean() < (1.5 if fmt == "JPEG" else 1e-9)
+
+
+def test_decode_image_min_size_decodes_a_jpeg_at_a_reduced_scale_never_below_it():
+    data = _encoded(_smooth_scene(), "JPEG")
+    assert decode_image(data).shape == (480, 640, 3)
+    assert decode_image(data, min_size=(256, 192)).shape == (240, 320, 3)  # 1/2: still >= 256 x 192
+    assert decode_image(data, min_size=(100, 60)).shape == (120, 160, 3)  # 1/4
+    assert decode_image(data, min_size=(400, 300)).shape == (480, 640, 3)  # 1/2 would be too small
+
+
+def test_decode_for_model_rejects_bytes_that_are_not_an_image():
+    with pytest.raises(MediaDecodeError, match="image bytes could not be decoded") as err:
+        decode_for_model(b"\xff\xd8\xff not really a jpeg")
+    assert "BytesIO" not in str(err.value) and "0x" not in str(err.value)
 
 
 def test_audio_config_round_trips_and_defaults_give_5s_input():
