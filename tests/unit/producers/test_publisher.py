@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException
+from fake_kafka import FakeMessage
 
 from fieldstream.contracts import KafkaRecord
 from fieldstream.settings import load_settings
@@ -14,17 +15,6 @@ from producers.publisher import MediaPublisher
 from producers.runner import Outgoing, publish_all, take
 from producers.shutdown import StopSignal
 from producers.summary import SkippedInput
-
-
-class FakeMessage:
-    def __init__(self, topic: str, value: bytes) -> None:
-        self._topic, self._value = topic, value
-
-    def topic(self) -> str:
-        return self._topic
-
-    def value(self) -> bytes:
-        return self._value
 
 
 class FakeProducer:

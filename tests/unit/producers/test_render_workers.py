@@ -9,6 +9,7 @@ from functools import partial
 from itertools import islice
 
 import pytest
+from fake_kafka import FakeMessage
 
 from fieldstream.cli import build_parser
 from fieldstream.settings import load_settings
@@ -89,16 +90,6 @@ def test_two_workers_give_the_same_records_as_one(monkeypatch: pytest.MonkeyPatc
 
 
 def _instant_publisher(on_produce: object) -> MediaPublisher:
-    class Message:
-        def __init__(self, topic: str, value: bytes) -> None:
-            self._topic, self._value = topic, value
-
-        def topic(self) -> str:
-            return self._topic
-
-        def value(self) -> bytes:
-            return self._value
-
     class InstantProducer:
         """Delivers every record at once and calls ``on_produce`` after each."""
 
@@ -106,7 +97,7 @@ def _instant_publisher(on_produce: object) -> MediaPublisher:
             self.config = config
 
         def produce(self, topic, value=None, key=None, headers=None, on_delivery=None) -> None:
-            on_delivery(None, Message(topic, value))
+            on_delivery(None, FakeMessage(topic, value))
             on_produce()
 
         def poll(self, timeout: float = 0.0) -> int:
