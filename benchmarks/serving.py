@@ -37,6 +37,7 @@ import psutil
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from fieldstream.stack.process import free_port, is_running, spawn, stop  # noqa: E402
+from inference_workers.serving.protocol import binary_media_request  # noqa: E402
 
 TARGET_LATENCY_MS = 30.0
 TARGET_CONCURRENT = 8
@@ -110,28 +111,6 @@ class Server:
 
     def close(self) -> None:
         stop(self.pid)
-
-
-def binary_request(media: bytes) -> tuple[bytes, dict[str, str]]:
-    """One BYTES element with the binary-data extension (what tritonclient binary_data=True sends)."""
-    raw = len(media).to_bytes(4, "little") + media
-    header = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "media",
-                    "shape": [1],
-                    "datatype": "BYTES",
-                    "parameters": {"binary_data_size": len(raw)},
-                }
-            ]
-        }
-    ).encode()
-    headers = {
-        "Content-Type": "application/octet-stream",
-        "Inference-Header-Content-Length": str(len(header)),
-    }
-    return header + raw, headers
 
 
 # ---- load ---------------------------------------------------------------------------------------
@@ -227,7 +206,7 @@ def stage_means(before: Totals, after: Totals) -> dict[str, float]:
 
 def bench_model(task: str, model_path: Path, work: Path, seconds: float) -> dict:
     media = sample_media(task)
-    body, headers = binary_request(media)
+    body, headers = binary_media_request([media])
     server = Server(task, model_path, work / f"serve-{task}.log")
     try:
         warm = Client(server.port, server.model, body, headers)

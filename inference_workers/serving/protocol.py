@@ -23,6 +23,27 @@ HEADER = INFERENCE_CONTENT_LENGTH_HEADER.lower()
 PLATFORM = "onnxruntime_onnx"
 
 
+def binary_media_request(items: list[bytes], binary_outputs: bool = False) -> tuple[bytes, dict[str, str]]:
+    """A client's request body and headers: one ``BYTES`` input ``media`` of encoded files with the
+    binary-data extension (4-byte little-endian length + bytes each), as tritonclient sends it."""
+    raw = b"".join(len(item).to_bytes(4, "little") + item for item in items)
+    request: dict[str, Any] = {
+        "inputs": [
+            {
+                "name": "media",
+                "shape": [len(items)],
+                "datatype": "BYTES",
+                "parameters": {"binary_data_size": len(raw)},
+            }
+        ]
+    }
+    if binary_outputs:
+        request["parameters"] = {"binary_data_output": True}
+    header = orjson.dumps(request)
+    headers = {"Content-Type": "application/octet-stream", INFERENCE_CONTENT_LENGTH_HEADER: str(len(header))}
+    return header + raw, headers
+
+
 class FieldStreamDataPlane(DataPlane):
     def decode_inference_request(self, body: Any, headers: dict[str, str], model_name: str) -> InferRequest:
         if not isinstance(body, bytes):

@@ -35,6 +35,7 @@ from fieldstream.model_names import AUDIO_MODEL, CHALLENGER, CHAMPION, VISION_MO
 from fieldstream.stack.process import free_port, is_running, spawn, stop
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW
 from inference_workers.runtime import load_runtime
+from inference_workers.serving.protocol import binary_media_request
 from inference_workers.worker.config import WorkerConfig
 from inference_workers.worker.loop import InferenceWorker
 from training.events import model_event, publish_model_event
@@ -304,24 +305,10 @@ def test_eight_concurrent_clients_are_all_served(server):
 
 
 def _binary_body(items: list[bytes], json_length_delta: int = 0) -> tuple[bytes, dict[str, str]]:
-    """A binary-extension body by hand: JSON header, then a BYTES tensor (4-byte length + bytes each)."""
-    raw = b"".join(len(i).to_bytes(4, "little") + i for i in items)
-    header = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "media",
-                    "shape": [len(items)],
-                    "datatype": "BYTES",
-                    "parameters": {"binary_data_size": len(raw)},
-                }
-            ]
-        }
-    ).encode()
-    return header + raw, {
-        "Content-Type": "application/octet-stream",
-        "Inference-Header-Content-Length": str(len(header) + json_length_delta),
-    }
+    """A binary-extension body; ``json_length_delta`` makes its JSON-length header lie."""
+    body, headers = binary_media_request(items)
+    length = "inference-header-content-length"
+    return body, {**headers, length: str(int(headers[length]) + json_length_delta)}
 
 
 def _json(inputs: list[dict]) -> bytes:

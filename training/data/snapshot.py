@@ -279,26 +279,24 @@ def load_snapshot_datasets(
 def _vision_dataset(
     archive: Archive, items: list[dict[str, Any]], spec: ModelSpec, augment: bool
 ) -> VisionDataset:
-
     from training.data.simulated import VisionDataset
 
     pre = spec.preprocess
     assert isinstance(pre, VisionPreprocessConfig)
     index = {name: k for k, name in enumerate(spec.class_names)}
-    images, boxes, classes, dropped = [], [], [], Counter[str]()
-    for start in range(0, len(items), _DECODE_BATCH):
-        batch = items[start : start + _DECODE_BATCH]
-        images.append(np.stack([decode_for_model(_verified_media(archive, it), pre) for it in batch]))
-        for it in batch:
-            kept = [b for b in it["boxes"] if b["class_name"] in index]
-            dropped.update(b["class_name"] for b in it["boxes"] if b["class_name"] not in index)
-            boxes.append(np.array([b["xyxy"] for b in kept], dtype=np.float32).reshape(-1, 4))
-            classes.append(np.array([index[b["class_name"]] for b in kept], dtype=np.int64))
+    # decoded straight at the model size: no full-size image is ever held, so no need to batch
+    images = np.stack([decode_for_model(_verified_media(archive, it), pre) for it in items])
+    boxes, classes, dropped = [], [], Counter[str]()
+    for it in items:
+        kept = [b for b in it["boxes"] if b["class_name"] in index]
+        dropped.update(b["class_name"] for b in it["boxes"] if b["class_name"] not in index)
+        boxes.append(np.array([b["xyxy"] for b in kept], dtype=np.float32).reshape(-1, 4))
+        classes.append(np.array([index[b["class_name"]] for b in kept], dtype=np.int64))
     if dropped:
         log.warning("boxes of classes the model does not have were dropped", extra={"dropped": dict(dropped)})
     stride = spec.output_stride or 4
     return VisionDataset(
-        np.concatenate(images), boxes, classes, pre, spec.num_classes, (), output_stride=stride, flip=augment
+        images, boxes, classes, pre, spec.num_classes, (), output_stride=stride, flip=augment
     )
 
 

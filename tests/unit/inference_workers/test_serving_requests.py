@@ -18,7 +18,7 @@ from fieldstream.media import decode_image
 from inference_workers.serving.inputs import MediaBatch, PayloadTooLarge, TensorBatch, read_tensor
 from inference_workers.serving.limits import BodyLimit, max_body_bytes
 from inference_workers.serving.model import FieldStreamModel
-from inference_workers.serving.protocol import parse_request
+from inference_workers.serving.protocol import binary_media_request, parse_request
 from producers.field_camera import FieldCameraConfig, FieldCameraSimulator, encode_jpeg
 from training.models.spec import DETECTION, ModelSpec
 from training.preprocess import VisionPreprocessConfig
@@ -66,21 +66,8 @@ def jpeg() -> bytes:
 
 
 def binary_body(items: list[bytes]) -> tuple[bytes, int]:
-    raw = b"".join(len(i).to_bytes(4, "little") + i for i in items)
-    header = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "media",
-                    "shape": [len(items)],
-                    "datatype": "BYTES",
-                    "parameters": {"binary_data_size": len(raw)},
-                }
-            ],
-            "parameters": {"binary_data_output": True},
-        }
-    ).encode()
-    return header + raw, len(header)
+    body, headers = binary_media_request(items, binary_outputs=True)
+    return body, int(headers["inference-header-content-length"])
 
 
 # ---- the binary extension ---------------------------------------------------------------------------
