@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,11 @@ class Settings(BaseModel):
     )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL of the online feature store.")
     mlflow_tracking_uri: str = Field("http://127.0.0.1:5000", description="MLflow tracking server URL.")
+    model_precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto",
+        description="Which variant of a registered model workers and the server run: auto (int8 on CPU"
+        " when the version ships one), fp32 or int8.",
+    )
     max_payload_bytes: int = Field(8 * MB, gt=0, description="Largest media payload a record may carry.")
     log_level: str = Field("info", description="debug | info | warning | error")
     log_format: str = Field("json", description="json (structured, one object a line) | text")
@@ -49,6 +54,7 @@ ENV_VARS: dict[str, str] = {
     "FIELDSTREAM_POSTGRES_DSN": "postgres_dsn",
     "FIELDSTREAM_REDIS_URL": "redis_url",
     "MLFLOW_TRACKING_URI": "mlflow_tracking_uri",
+    "FIELDSTREAM_MODEL_PRECISION": "model_precision",
     "FIELDSTREAM_MAX_PAYLOAD_BYTES": "max_payload_bytes",
     "FIELDSTREAM_LOG_LEVEL": "log_level",
     "FIELDSTREAM_LOG_FORMAT": "log_format",

@@ -7,8 +7,12 @@ keep call sites one line long.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+if TYPE_CHECKING:
+    from inference_workers.runtime.model import ModelRuntime
 
 LATENCY_BUCKETS_MS = (1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
@@ -64,5 +68,12 @@ class WorkerMetrics:
     def track_error(self, reason: str, count: int = 1) -> None:
         self.errors.labels(self.kind, reason).inc(count)
 
-    def track_model(self, name: str, version: str, provider: str) -> None:
-        self.model.labels(self.kind).info({"name": name, "version": version, "provider": provider})
+    def track_model(self, runtime: ModelRuntime) -> None:
+        self.model.labels(self.kind).info(
+            {
+                "name": runtime.name,
+                "version": runtime.version,
+                "provider": runtime.provider,
+                "precision": runtime.precision,
+            }
+        )

@@ -44,7 +44,10 @@ class TrainConfig:
     gate: bool = True  # evaluate against the champion and promote when the gate passes
     gate_floor: float | None = None  # override the task's production floor (e.g. for tiny test models)
     gate_margin: float | None = None  # override the tolerated drop below the champion
-    quantize: bool = False  # also export a dynamic INT8 model and report its accuracy change
+    # also export a static int8 model (calibrated on training inputs) and score it on the held-out
+    # set; it ships with the version for CPU serving when the gate metric drops by <= int8_max_drop
+    quantize: bool = True
+    int8_max_drop: float = 0.01
     output: str | None = None  # where rank 0 writes the result JSON
     arch: dict[str, Any] = field(default_factory=dict)
     input_size: tuple[int, int] | None = None  # vision (width, height) override

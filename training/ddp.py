@@ -147,7 +147,7 @@ def train(config: TrainConfig) -> dict[str, Any] | None:
 
         if state.best_state is not None:
             model.load_state_dict(state.best_state)
-        result = publish_model(config, task, model, heldout, tracker, state)
+        result = publish_model(config, task, model, heldout, tracker, state, train=train_set)
         state.finished = True  # a later --resume starts a new run instead of publishing this one again
         save_checkpoint(ckpt_path, state, model, optimizer, scheduler)
     dist.barrier()

@@ -6,7 +6,8 @@
   one) is embedded as JSON in the ONNX metadata under :data:`SPEC_METADATA_KEY`.
 - :func:`check_parity`: max abs difference between PyTorch and ONNX Runtime (CPU) outputs on a batch;
   raises :class:`ParityError` above the tolerance.
-- :func:`quantize_dynamic_int8`: ONNX Runtime dynamic int8 quantisation (weights int8).
+- :func:`quantize_static_int8`: ONNX Runtime static int8 quantisation (QDQ, calibrated on training
+  inputs), for CPU serving.
 - :func:`build_tensorrt_engine`: a serialised TensorRT engine where TensorRT and a CUDA device exist;
   otherwise a :class:`TensorRTResult` saying why it was skipped.
 """
@@ -25,6 +26,8 @@ import onnx
 import onnxruntime as ort
 import torch
 from torch import nn
+
+from training.models.spec import PRECISION_METADATA_KEY
 
 SPEC_METADATA_KEY = "fieldstream.model_spec"
 DEFAULT_TOLERANCE = 1e-4
@@ -154,13 +157,53 @@ def check_parity(
     return diff
 
 
-def quantize_dynamic_int8(onnx_path: str | Path, out_path: str | Path) -> Path:
-    """Dynamic int8 quantisation (int8 weights, activations quantised at run time); returns ``out_path``."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+def quantize_static_int8(
+    onnx_path: str | Path, out_path: str | Path, calibration: Sequence[np.ndarray]
+) -> Path:
+    """Static int8 quantisation in QDQ form; returns ``out_path``.
 
+    Weights become int8 per output channel; activations uint8 with ranges calibrated (min/max) on
+    ``calibration``, a few batches of model inputs from the *training* data. Convolutions then run
+    as integer kernels (VNNI on recent x86): about 2x faster than float32 on CPU here. The metadata
+    of ``onnx_path`` (spec, runtime extras) is kept, and :data:`PRECISION_METADATA_KEY` says int8.
+    """
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    if not calibration:
+        raise ValueError("static int8 quantisation needs at least one calibration batch")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(onnx_path), str(out_path), weight_type=QuantType.QInt8)
+    input_name = onnx_session(onnx_path).get_inputs()[0].name
+    batches = iter([{input_name: np.ascontiguousarray(b, dtype=np.float32)} for b in calibration])
+
+    class Reader(CalibrationDataReader):
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(batches, None)
+
+    prepared = out_path.with_suffix(".prepared.onnx")
+    try:
+        # constant folding and shape inference first, as ONNX Runtime recommends (the symbolic pass
+        # cannot follow the dynamic batch axis through the upsampling; ONNX's own inference can)
+        quant_pre_process(str(onnx_path), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(out_path),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+        )
+    finally:
+        prepared.unlink(missing_ok=True)
+    proto = onnx.load(str(out_path))
+    kept = {e.key for e in proto.metadata_props}
+    for entry in onnx.load(str(onnx_path)).metadata_props:
+        if entry.key not in kept:
+            proto.metadata_props.add(key=entry.key, value=entry.value)
+    proto.metadata_props.add(key=PRECISION_METADATA_KEY, value="int8")
+    onnx.save(proto, str(out_path))
     return out_path
 
 

@@ -26,7 +26,7 @@ from fieldstream.settings import load_settings
 from training.checkpoint import Checkpoint
 from training.config import TrainConfig
 from training.events import model_event, publish_model_event
-from training.export import build_tensorrt_engine, check_parity, export_onnx, quantize_dynamic_int8
+from training.export import build_tensorrt_engine, check_parity, export_onnx, quantize_static_int8
 from training.gate import GateDecision, decide
 from training.tasks import Task
 from training.tracking import NullTracker, RunTracker
@@ -45,8 +45,17 @@ def add_metadata(onnx_path: Path, key: str, value: str) -> None:
     onnx.save(proto, str(onnx_path))
 
 
-def heldout_batch(heldout: Dataset, size: int = 8) -> torch.Tensor:
-    return torch.stack([heldout[i][0] for i in range(min(size, len(heldout)))])  # type: ignore[arg-type]
+def heldout_batch(heldout: Dataset, size: int = 8, start: int = 0) -> torch.Tensor:
+    """Model inputs ``start .. start + size`` of a dataset of (input, target) items, as one batch."""
+    stop = min(start + size, len(heldout))  # type: ignore[arg-type]
+    return torch.stack([heldout[i][0] for i in range(start, stop)])
+
+
+def calibration_batches(train: Dataset, count: int = 64, size: int = 8) -> list[np.ndarray]:
+    """The first ``count`` training inputs in batches: what static int8 quantisation calibrates on
+    (never the held-out data that then scores the int8 model)."""
+    count = min(count, len(train))  # type: ignore[arg-type]
+    return [heldout_batch(train, size, start).numpy() for start in range(0, count, size)]
 
 
 def dataset_manifest(config: TrainConfig, task: Task, heldout: Dataset, train_size: int) -> dict[str, Any]:
@@ -73,7 +82,9 @@ def publish_model(
     heldout: Dataset,
     tracker: RunTracker | NullTracker,
     state: Checkpoint,
+    train: Dataset | None = None,
 ) -> dict[str, Any]:
+    """``train``: where int8 calibration inputs come from (``config.quantize``); none, no int8 model."""
     model = model.cpu().eval()
     work = Path(tempfile.mkdtemp(prefix=f"fieldstream-{task.name}-"))
     onnx_path = export_onnx(model, heldout_batch(heldout, 1), work / "model.onnx")
@@ -93,16 +104,11 @@ def publish_model(
         "stop_reason": state.stop_reason,
         "history": state.history,
     }
-    if config.quantize:
-        int8 = quantize_dynamic_int8(onnx_path, work / "model.int8.onnx")
-        q = task.evaluate_onnx(str(int8), heldout)
-        result["int8"] = {
-            "metrics": q,
-            "change": {k: q[k] - metrics[k] for k in metrics},
-            "bytes": int8.stat().st_size,
-            "fp32_bytes": onnx_path.stat().st_size,
-        }
-        tracker.log_metrics(q, prefix="int8.")
+    int8_path: Path | None = None
+    if config.quantize and train is not None:
+        int8_path, result["int8"] = _quantize(task, onnx_path, train, heldout, metrics, config.int8_max_drop)
+        tracker.log_metrics(result["int8"]["metrics"], prefix="int8.")
+        tracker.set_tags({"int8.shipped": result["int8"]["shipped"]})
     trt = build_tensorrt_engine(onnx_path)
     result["tensorrt"] = {"built": trt.built, "reason": trt.reason}
     tracker.set_tags({"tensorrt": trt.reason if not trt.built else f"built {trt.engine_path}"})
@@ -115,11 +121,45 @@ def publish_model(
         result["dataset_manifest_sha256"] = manifest["manifest_sha256"]
     tracker.log_json({"history": state.history}, "history.json")
     if config.register:
-        result.update(_register_and_gate(config, task, onnx_path, heldout, tracker, metrics, manifest))
+        result.update(
+            _register_and_gate(
+                config, task, onnx_path, heldout, tracker, metrics, manifest, int8_path, result.get("int8")
+            )
+        )
     tracker.end()
     if not trt.built:  # the ONNX files are in MLflow now (or were only for this report); an engine stays
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _quantize(
+    task: Task,
+    onnx_path: Path,
+    train: Dataset,
+    heldout: Dataset,
+    metrics: dict[str, float],
+    max_drop: float,
+) -> tuple[Path | None, dict[str, Any]]:
+    """A static int8 model beside the float one, scored on the same held-out data; it ships (CPU
+    workers and servers then run it) only when the gate metric drops by at most ``max_drop``."""
+    int8 = quantize_static_int8(onnx_path, onnx_path.with_name("model.int8.onnx"), calibration_batches(train))
+    q = task.evaluate_onnx(str(int8), heldout)
+    drop = metrics[task.gate.metric] - q[task.gate.metric]
+    shipped = bool(drop <= max_drop)
+    log.info(
+        "int8 model %s",
+        "ships" if shipped else "not shipped",
+        extra={"metric": task.gate.metric, "float32": metrics[task.gate.metric], "int8": q[task.gate.metric]},
+    )
+    report = {
+        "metrics": q,
+        "change": {k: q[k] - metrics[k] for k in metrics},
+        "shipped": shipped,
+        "max_drop": max_drop,
+        "bytes": int8.stat().st_size,
+        "fp32_bytes": onnx_path.stat().st_size,
+    }
+    return (int8 if shipped else None), report
 
 
 def _register_and_gate(
@@ -130,6 +170,8 @@ def _register_and_gate(
     tracker: RunTracker | NullTracker,
     metrics: dict[str, float],
     manifest: dict[str, Any],
+    int8_path: Path | None = None,
+    int8_report: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from training.registry import ModelRegistry
 
@@ -143,7 +185,9 @@ def _register_and_gate(
         "run_id": tracker.run_id,
         "trained_at": int(time.time() * 1000),
     }
-    info = registry.log_and_register(task.model_name, onnx_path, card)
+    if int8_report is not None:
+        card["int8"] = {"metrics": int8_report["metrics"], "shipped": int8_report["shipped"]}
+    info = registry.log_and_register(task.model_name, onnx_path, card, int8_path=int8_path)
     for name, value in metrics.items():
         registry.client.set_model_version_tag(task.model_name, info.version, f"metric.{name}", f"{value:.4f}")
     publish_model_event(

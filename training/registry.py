@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ __all__ = ["AUDIO_MODEL", "CHALLENGER", "CHAMPION", "VISION_MODEL", "ModelRegist
 log = logging.getLogger("fieldstream.registry")
 
 HISTORY_TAG = "champion_history"
+INT8_FILE = "model.int8.onnx"  # a version's quantised variant, in its artifacts' extra_files/
 
 
 class RegistryError(RuntimeError):
@@ -56,6 +59,7 @@ class DownloadedModel:
     version: str
     onnx_path: Path
     card: dict[str, Any]
+    int8_path: Path | None = None  # the static int8 model, when the version ships one
 
 
 class ModelRegistry:
@@ -64,8 +68,11 @@ class ModelRegistry:
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
     # ---- registering -------------------------------------------------------------------------
-    def log_and_register(self, name: str, onnx_path: Path, card: dict[str, Any]) -> ModelVersionInfo:
-        """Log the ONNX model to the *active* MLflow run and register a new version of ``name``."""
+    def log_and_register(
+        self, name: str, onnx_path: Path, card: dict[str, Any], int8_path: Path | None = None
+    ) -> ModelVersionInfo:
+        """Log the ONNX model to the *active* MLflow run and register a new version of ``name``;
+        ``int8_path``, a quantised variant, travels with it (as ``extra_files/model.int8.onnx``)."""
         mlflow.set_tracking_uri(self.tracking_uri)
         if mlflow.active_run() is None:
             raise RegistryError("log_and_register needs an active MLflow run")
@@ -75,6 +82,7 @@ class ModelRegistry:
             registered_model_name=name,
             metadata={"fieldstream": card},
             save_as_external_data=False,
+            extra_files=[str(_as_int8_file(int8_path))] if int8_path is not None else None,
         )
         version = str(info.registered_model_version)
         self.client.set_registered_model_alias(name, CHALLENGER, version)
@@ -136,7 +144,8 @@ class ModelRegistry:
         onnx_files = sorted(local.glob("*.onnx"))
         if not onnx_files:
             raise RegistryError(f"{info.uri} holds no .onnx file")
-        return DownloadedModel(name, info.version, onnx_files[0], card)
+        int8 = local / "extra_files" / INT8_FILE
+        return DownloadedModel(name, info.version, onnx_files[0], card, int8 if int8.exists() else None)
 
     # ---- aliases -----------------------------------------------------------------------------
     def promote(self, name: str, version: str, reason: str) -> ModelVersionInfo:
@@ -170,3 +179,12 @@ class ModelRegistry:
         except MlflowException as exc:
             raise RegistryError(f"no registered model named {name}") from exc
         return list(json.loads(tags.get(HISTORY_TAG, "[]")))
+
+
+def _as_int8_file(path: Path) -> Path:
+    """``path`` under the name MLflow will keep (extra files keep their base name)."""
+    if path.name == INT8_FILE:
+        return path
+    named = Path(tempfile.mkdtemp(prefix="fieldstream-int8-")) / INT8_FILE
+    shutil.copyfile(path, named)
+    return named

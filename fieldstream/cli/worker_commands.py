@@ -36,6 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-wait-ms", type=int, default=10, help="longest wait to fill a batch (default 10)"
     )
     worker.add_argument(
+        "--commit-interval-ms",
+        type=int,
+        default=50,
+        help="how long one Kafka transaction spans batches before it commits (default 50; 0 = commit"
+        " every batch); it commits at once when the input runs dry. Read-committed readers see"
+        " detections at the commit",
+    )
+    worker.add_argument(
         "--decode-threads",
         type=int,
         default=None,
@@ -62,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
         "group_id": args.group,
         "max_batch": args.max_batch,
         "max_wait_ms": args.max_wait_ms,
+        "commit_interval_ms": args.commit_interval_ms,
         "metrics_port": args.metrics_port,
         "metrics_host": args.metrics_host,
         "attach_features": not args.no_features,

@@ -4,6 +4,9 @@
 The ONNX file carries what the runtime needs in its metadata (written at export):
 ``fieldstream.model_spec`` (class names, preprocessing config, I/O names) and optionally
 ``fieldstream.runtime_extras`` (score threshold, per-species thresholds, display names).
+
+A registered version may ship a static int8 variant beside the float model (see
+:func:`training.export.quantize_static_int8`): ``precision`` picks which runs.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from pathlib import Path
 
 from inference_workers.runtime.audio import AudioRuntime
 from inference_workers.runtime.model import ModelLoadError, ModelRuntime
-from inference_workers.runtime.session import create_session
+from inference_workers.runtime.session import choose_providers, create_session
 from inference_workers.runtime.vision import VisionRuntime
-from training.models.spec import DETECTION, ModelSpec
+from training.models.spec import DETECTION, PRECISION_METADATA_KEY, ModelSpec
 
 SPEC_KEY = "fieldstream.model_spec"
 EXTRAS_KEY = "fieldstream.runtime_extras"
+PRECISIONS = ("auto", "fp32", "int8")
 
 
 def parse_model_ref(ref: str) -> tuple[str, str]:
@@ -37,7 +41,14 @@ def parse_model_ref(ref: str) -> tuple[str, str]:
     )
 
 
-def load_runtime(ref: str, tracking_uri: str | None = None, cache_dir: Path | None = None) -> ModelRuntime:
+def load_runtime(
+    ref: str, tracking_uri: str | None = None, cache_dir: Path | None = None, precision: str = "auto"
+) -> ModelRuntime:
+    """``precision`` (registry references): ``auto`` runs a version's int8 variant when it ships one
+    and the session would run on CPU (GPUs run the float model; TensorRT builds its own fp16),
+    ``int8`` whenever it ships one, ``fp32`` never. A ``.onnx`` path runs as it is."""
+    if precision not in PRECISIONS:
+        raise ModelLoadError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     if ref.startswith("models:/"):
         if not tracking_uri:
             raise ModelLoadError("loading from the MLflow registry needs a tracking URI")
@@ -48,7 +59,12 @@ def load_runtime(ref: str, tracking_uri: str | None = None, cache_dir: Path | No
             cache_dir.mkdir(parents=True, exist_ok=True)
         dst = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=cache_dir))
         downloaded = ModelRegistry(tracking_uri).download(name, which, dst)
-        return runtime_from_file(downloaded.onnx_path, name, downloaded.version)
+        on_cpu = choose_providers()[0] == "CPUExecutionProvider"
+        use_int8 = downloaded.int8_path is not None and (
+            precision == "int8" or (precision == "auto" and on_cpu)
+        )
+        path = downloaded.int8_path if use_int8 and downloaded.int8_path else downloaded.onnx_path
+        return runtime_from_file(path, name, downloaded.version)
     path = Path(ref)
     if not path.exists():
         raise ModelLoadError(f"model file {path} does not exist")
@@ -64,4 +80,5 @@ def runtime_from_file(path: Path, name: str | None, version: str) -> ModelRuntim
     spec = ModelSpec.from_json(meta[SPEC_KEY])
     extras = json.loads(meta.get(EXTRAS_KEY, "{}"))
     cls = VisionRuntime if spec.task == DETECTION else AudioRuntime
-    return cls(name or spec.name, version, spec, session, provider, extras)
+    precision = meta.get(PRECISION_METADATA_KEY, "fp32")
+    return cls(name or spec.name, version, spec, session, provider, extras, precision)

@@ -40,6 +40,7 @@ class ModelRuntime(ABC):
         session: ort.InferenceSession,
         provider: str,
         extras: dict[str, Any] | None = None,
+        precision: str = "fp32",  # "int8" for a statically quantised model
     ) -> None:
         self.name = name
         self.version = version
@@ -47,6 +48,7 @@ class ModelRuntime(ABC):
         self.session = session
         self.provider = provider
         self.extras = extras or {}
+        self.precision = precision
 
     @abstractmethod
     def decode(self, data: bytes) -> Any:

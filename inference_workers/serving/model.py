@@ -93,6 +93,7 @@ class FieldStreamModel(Model):
                 "version": runtime.version,
                 "previous": previous,
                 "provider": runtime.provider,
+                "precision": runtime.precision,
             },
         )
         return True

@@ -94,12 +94,20 @@ def build_model(
     """The model, loaded when a version exists; with no ``ref`` it follows the champion."""
     cache = settings.data_dir / "model-cache"
 
+    def load_ref(model_ref: str) -> ModelRuntime:
+        return load_runtime(model_ref, settings.mlflow_tracking_uri, cache, settings.model_precision)
+
     def load_version(version: str) -> ModelRuntime:
-        return load_runtime(f"models:/{name}/{version}", settings.mlflow_tracking_uri, cache)
+        return load_ref(f"models:/{name}/{version}")
 
     def load() -> ModelRuntime | None:
         try:
-            return load_runtime(ref or f"models:/{name}@{CHAMPION}", settings.mlflow_tracking_uri, cache)
+            return load_runtime(
+                ref or f"models:/{name}@{CHAMPION}",
+                settings.mlflow_tracking_uri,
+                cache,
+                settings.model_precision,
+            )
         except Exception as exc:
             if ref is not None:
                 raise

@@ -21,6 +21,9 @@ class WorkerConfig:
     worker_id: str = field(default_factory=default_worker_id)  # part of the transactional.id
     max_batch: int = 16
     max_wait_ms: int = 10
+    # a transaction spans the batches of this long (committed sooner when the input runs dry): fewer
+    # commits cost less CPU and broker work; read-committed readers see detections at the commit
+    commit_interval_ms: int = 50
     decode_threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # JPEG/WAV decoding
     metrics_port: int | None = None  # None: no endpoint; 0: any free port
     metrics_host: str = "127.0.0.1"
@@ -33,6 +36,11 @@ class WorkerConfig:
             raise ValueError(f"worker kind must be vision or audio, not {self.kind!r}")
         if self.max_batch < 1 or self.max_wait_ms < 0 or self.decode_threads < 1:
             raise ValueError("max_batch and decode_threads must be >= 1, max_wait_ms >= 0")
+        if not 0 <= self.commit_interval_ms <= self.transaction_timeout_ms // 2:
+            raise ValueError(
+                f"commit_interval_ms must be between 0 and half the transaction timeout"
+                f" ({self.transaction_timeout_ms // 2} ms), not {self.commit_interval_ms}"
+            )
 
     def resolved_model_ref(self, model_name: str) -> str:
         return self.model_ref or f"models:/{model_name}@{CHAMPION}"

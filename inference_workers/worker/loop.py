@@ -1,9 +1,11 @@
-"""``InferenceWorker``: consume -> decode -> infer -> produce, one Kafka transaction per micro-batch.
+"""``InferenceWorker``: consume -> decode -> infer -> produce, in Kafka transactions.
 
-Each batch's detections, its dead letters and its input offsets are committed atomically
-(``send_offsets_to_transaction``), so with read-committed consumers every input record yields
-exactly one detection even across crashes: a batch that did not commit is aborted and re-read.
-A new model version is swapped in between batches.
+Detections, dead letters and input offsets are committed atomically (``send_offsets_to_transaction``),
+so with read-committed consumers every input record yields exactly one detection even across
+crashes: a transaction that did not commit is aborted and its records re-read. A transaction spans
+the micro-batches of ``commit_interval_ms`` (like Kafka Streams' ``commit.interval.ms``) and is
+committed at once when the input runs dry, on a rebalance and on stop. A new model version is
+swapped in between batches.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
@@ -29,9 +31,23 @@ from inference_workers.worker.config import WorkerConfig
 from inference_workers.worker.hotswap import ModelWatcher
 from inference_workers.worker.kinds import KINDS, Decoded, WorkerKind
 from inference_workers.worker.online_features import OnlineFeatureReader
+from inference_workers.worker.transaction import OpenTransaction, first_offsets
 
 log = logging.getLogger("fieldstream.worker")
 TXN_TIMEOUT_S = 30.0
+
+
+@dataclass
+class _Batch:
+    """Records read together, and their decoding under way on the decoder threads."""
+
+    msgs: list[Message]
+    runtime: ModelRuntime  # the version that decodes and runs them
+    decoded: list[Future[Decoded | ContractError]]
+
+    def cancel(self) -> None:
+        for future in self.decoded:
+            future.cancel()
 
 
 class InferenceWorker:
@@ -48,6 +64,9 @@ class InferenceWorker:
         self._watcher: ModelWatcher | None = None
         self._features: OnlineFeatureReader | None = None
         self._last_lag_check = 0.0
+        self._txn: OpenTransaction | None = None
+        self._ahead: _Batch | None = None  # read, decoding, not yet in the transaction
+        self._rebalances = 0
         self._assigned: set[tuple[str, int]] = set()
         self._assignment_lock = threading.Lock()
         self._decoder = ThreadPoolExecutor(config.decode_threads, thread_name_prefix="decode")
@@ -58,8 +77,13 @@ class InferenceWorker:
         ref = self.config.resolved_model_ref(self.kind.model_name)
         if version_or_alias is not None:
             ref = f"models:/{self.kind.model_name}/{version_or_alias}"
-        runtime = load_runtime(ref, self.settings.mlflow_tracking_uri, self.settings.data_dir / "model-cache")
-        self.metrics.track_model(runtime.name, runtime.version, runtime.provider)
+        runtime = load_runtime(
+            ref,
+            self.settings.mlflow_tracking_uri,
+            self.settings.data_dir / "model-cache",
+            self.settings.model_precision,
+        )
+        self.metrics.track_model(runtime)
         return runtime
 
     def start(self) -> None:
@@ -70,7 +94,7 @@ class InferenceWorker:
         if self.runtime is None:
             self.runtime = self.load_model()
         else:
-            self.metrics.track_model(self.runtime.name, self.runtime.version, self.runtime.provider)
+            self.metrics.track_model(self.runtime)
         self._producer = Producer(
             producer_config(
                 self.settings,
@@ -87,7 +111,7 @@ class InferenceWorker:
             [self.kind.input_topic],
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
-            on_lost=self._on_revoke,
+            on_lost=self._on_lost,
         )
         if self.config.attach_features:
             self._features = OnlineFeatureReader(
@@ -104,6 +128,7 @@ class InferenceWorker:
                 "transactional_id": self.config.transactional_id,
                 "model_version": self.runtime.version,
                 "provider": self.runtime.provider,
+                "precision": self.runtime.precision,
             },
         )
 
@@ -112,7 +137,8 @@ class InferenceWorker:
             return False, "model not loaded"
         if self._consumer is None:
             return False, "consumer not started"
-        return True, f"{self.runtime.name} v{self.runtime.version} on {self.runtime.provider}"
+        rt = self.runtime
+        return True, f"{rt.name} v{rt.version} ({rt.precision}) on {rt.provider}"
 
     def assignment(self) -> list[tuple[str, int]]:
         """The (topic, partition) pairs this worker owns now in its consumer group (safe from any
@@ -127,10 +153,27 @@ class InferenceWorker:
         log.info("partitions assigned", extra={"partitions": [tp.partition for tp in partitions]})
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # called inside consume(), between batches: every processed batch is already committed
+        # called inside consume(), between batches: commit what the open transaction processed while
+        # the partitions are still ours, so their next owner starts exactly after it; records read
+        # but not processed are dropped (the loop sees the rebalance count change)
+        self._rebalances += 1
+        self._drop_read_ahead(rewind=False)
+        self._commit()
+        self._forget(partitions, "partitions revoked")
+
+    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # the group already gave them to another worker: our open transaction may not commit offsets
+        # for them any more, so abort it; the new owner re-reads from the last commit
+        self._rebalances += 1
+        self._drop_read_ahead(rewind=False)
+        if self._txn is not None:
+            self._abort_and_rewind(None)
+        self._forget(partitions, "partitions lost")
+
+    def _forget(self, partitions: list[TopicPartition], event: str) -> None:
         with self._assignment_lock:
             self._assigned -= {(tp.topic, tp.partition) for tp in partitions}
-        log.info("partitions revoked", extra={"partitions": [tp.partition for tp in partitions]})
+        log.info(event, extra={"partitions": [tp.partition for tp in partitions]})
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it and return (safe from a signal handler)."""
@@ -149,23 +192,60 @@ class InferenceWorker:
 
     # ---- the loop ------------------------------------------------------------------------------
     def run(self, max_records: int | None = None, idle_exit_s: float | None = None) -> int:
-        """Process until :meth:`stop` (or ``max_records`` / ``idle_exit_s`` for tests and benchmarks)."""
+        """Process until :meth:`stop` (or ``max_records`` / ``idle_exit_s`` for tests and benchmarks),
+        then commit what is open.
+
+        The next batch is read as soon as this one is in hand, so it decodes on the decoder threads
+        while this one runs the model (and while the transaction commits). A batch read ahead is not
+        in the transaction: after an abort, a rebalance or a stop it is simply read again.
+        """
         assert self._consumer is not None
         idle_since = time.monotonic()
         while not self._stop.is_set():
-            if max_records is not None and self.processed >= max_records:
+            if max_records is not None and self.processed + self._pending() >= max_records:
                 break
-            msgs = self._consumer.consume(self.config.max_batch, self.config.max_wait_ms / 1000)
-            msgs = [m for m in msgs if not self._is_error(m)]
-            self._maybe_swap()
-            self._maybe_report_lag()
-            if not msgs:
-                if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
-                    break
-                continue
-            idle_since = time.monotonic()
-            self.process_batch(msgs)
+            batch, self._ahead = self._ahead, None
+            if batch is None or not batch.msgs:
+                batch = self._next_batch(self.config.max_wait_ms / 1000)
+            if batch.msgs:
+                idle_since = time.monotonic()
+                rebalances = self._rebalances
+                self._ahead = self._next_batch(0.0)  # whatever is fetched already
+                if self._rebalances != rebalances:
+                    batch.cancel()  # read before the rebalance: its partitions restart from the commit
+                    continue
+                self.process_batch(batch)
+            drained = not batch.msgs
+            if self._txn is not None and (drained or self._txn.age_ms() >= self.config.commit_interval_ms):
+                self._commit()
+            if drained and idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
+                break
+        self._drop_read_ahead(rewind=True)
+        self._commit()
         return self.processed
+
+    def _drop_read_ahead(self, rewind: bool) -> None:
+        """Forget the batch read ahead; ``rewind``: seek back so its records are read again (not
+        needed after a rebalance, where every partition restarts from its committed offset)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.msgs:
+            ahead.cancel()
+            if rewind:
+                self._seek(first_offsets(ahead.msgs))
+
+    def _next_batch(self, wait_s: float) -> _Batch:
+        """Up to ``max_batch`` records (waiting at most ``wait_s``), their decoding started on the
+        decoder threads with the model version that will run them (swapped in here, between batches)."""
+        assert self._consumer is not None
+        msgs = [m for m in self._consumer.consume(self.config.max_batch, wait_s) if not self._is_error(m)]
+        self._maybe_swap()
+        self._maybe_report_lag()
+        runtime = self.runtime
+        assert runtime is not None
+        return _Batch(msgs, runtime, [self._decoder.submit(self._decode, m, runtime) for m in msgs])
+
+    def _pending(self) -> int:
+        return self._txn.records if self._txn is not None else 0
 
     def _is_error(self, msg: Message) -> bool:
         if msg.error() is None:
@@ -189,18 +269,22 @@ class InferenceWorker:
             log.info("model swapped", extra={"from_version": self.runtime.version, "to_version": new.version})
             self.runtime = new
             self.metrics.swaps.labels(self.config.kind).inc()
-            self.metrics.track_model(new.name, new.version, new.provider)
+            self.metrics.track_model(new)
 
-    def process_batch(self, msgs: list[Message]) -> None:
-        assert self._producer is not None and self._consumer is not None and self.runtime is not None
-        runtime = self.runtime  # one version for the whole batch
+    def process_batch(self, batch: _Batch) -> None:
+        """Infer and produce one micro-batch inside the open transaction (begun if none is); the loop
+        commits it when ``commit_interval_ms`` has passed or the input is drained."""
+        assert self._producer is not None and self._consumer is not None
+        msgs, runtime = batch.msgs, batch.runtime  # one version for the whole batch
         t0 = time.perf_counter()
-        self._producer.begin_transaction()
+        if self._txn is None:
+            self._producer.begin_transaction()
+            self._txn = OpenTransaction()
+        self._txn.add(msgs)
         try:
             good: list[tuple[Message, Decoded]] = []
-            for msg, item in zip(
-                msgs, self._decoder.map(lambda m: self._decode(m, runtime), msgs), strict=True
-            ):
+            for msg, future in zip(msgs, batch.decoded, strict=True):
+                item = future.result()
                 if isinstance(item, ContractError):
                     reject_to_deadletter(msg, item, self._producer)  # dead letters join the transaction
                     self.metrics.track_error("deadletter")
@@ -229,48 +313,63 @@ class InferenceWorker:
                     value=encode_message(self.kind.output_topic, message),
                 )
                 self.metrics.end_to_end_ms.labels(self.config.kind).observe(max(0, now_ms - item.captured_at))
-            self._commit(msgs)
         except KafkaException as exc:
-            self._abort_and_rewind(msgs, exc)
+            self._abort_and_rewind(exc)
             return
         except Exception:
-            self._abort_and_rewind(msgs, None)
+            self._abort_and_rewind(None)
             raise
         t3 = time.perf_counter()
-        for stage, ms in {**stages, "produce_commit": (t3 - t2) * 1e3}.items():
+        for stage, ms in {**stages, "produce": (t3 - t2) * 1e3}.items():
             self.metrics.track_stage(stage, runtime.version, ms)
         self.metrics.track_batch(len(good))
-        self.processed += len(msgs)
 
-    def _commit(self, msgs: list[Message]) -> None:
+    def _commit(self) -> bool:
+        """Commit the open transaction (if any): its detections, dead letters and input offsets;
+        False when it had to be aborted: its records, and the batch read ahead, are read again."""
+        if self._txn is None:
+            return True
         assert self._producer is not None and self._consumer is not None
-        next_offsets: dict[tuple[str, int], int] = {}
-        for m in msgs:
-            key = (m.topic() or "", m.partition() or 0)
-            next_offsets[key] = max(next_offsets.get(key, 0), (m.offset() or 0) + 1)
-        offsets = [TopicPartition(t, p, o) for (t, p), o in next_offsets.items()]
-        self._producer.send_offsets_to_transaction(
-            offsets, self._consumer.consumer_group_metadata(), TXN_TIMEOUT_S
-        )
-        self._producer.commit_transaction(TXN_TIMEOUT_S)
+        t0 = time.perf_counter()
+        try:
+            self._producer.send_offsets_to_transaction(
+                self._txn.commit_offsets(), self._consumer.consumer_group_metadata(), TXN_TIMEOUT_S
+            )
+            self._producer.commit_transaction(TXN_TIMEOUT_S)
+        except KafkaException as exc:
+            self._abort_and_rewind(exc)
+            return False
+        self.processed += self._txn.records
+        self._txn = None
+        ms = (time.perf_counter() - t0) * 1e3
+        self.metrics.track_stage("commit", self.runtime.version if self.runtime else "", ms)
+        return True
 
-    def _abort_and_rewind(self, msgs: list[Message], exc: KafkaException | None) -> None:
-        """Abort the open transaction and seek back so the batch is read again (nothing lost)."""
-        assert self._producer is not None and self._consumer is not None
+    def _abort_and_rewind(self, exc: KafkaException | None) -> None:
+        """Abort the open transaction and seek back so all of its records, and the batch read ahead
+        after them, are read again: nothing lost."""
+        assert self._producer is not None and self._txn is not None
         if exc is not None:
             err = exc.args[0]
             if not err.txn_requires_abort():
                 raise exc  # fatal (e.g. fenced by a newer worker with the same id): stop this worker
         self.metrics.track_error("aborted_batch")
-        log.warning("batch aborted; rewinding", extra={"error": str(exc) if exc else "processing failed"})
+        log.warning(
+            "transaction aborted; rewinding",
+            extra={"error": str(exc) if exc else "processing failed", "records": self._txn.records},
+        )
+        txn, self._txn = self._txn, None
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.cancel()
         self._producer.abort_transaction(TXN_TIMEOUT_S)
-        first: dict[tuple[str, int], int] = defaultdict(lambda: 1 << 62)
-        for m in msgs:
-            key = (m.topic() or "", m.partition() or 0)
-            first[key] = min(first[key], m.offset() or 0)
-        for (topic, partition), offset in first.items():
+        self._seek(txn.rewind_offsets(ahead.msgs if ahead is not None else []))
+
+    def _seek(self, positions: list[TopicPartition]) -> None:
+        assert self._consumer is not None
+        for tp in positions:
             try:
-                self._consumer.seek(TopicPartition(topic, partition, offset))
+                self._consumer.seek(tp)
             except KafkaException:
                 continue  # no longer ours after a rebalance: the new owner reads from the commit
 

@@ -65,6 +65,28 @@ def test_register_promote_rollback_and_download(settings, tmp_path):
     assert listed == {v1: (CHAMPION,), v2: (CHALLENGER,)}
 
 
+def test_an_int8_variant_travels_with_its_version(settings, tmp_path):
+    import mlflow
+
+    name = f"test-model-{uuid.uuid4().hex[:6]}"
+    registry = ModelRegistry(settings.mlflow_tracking_uri)
+    _scale_model(tmp_path / "float.onnx", 2.0)
+    _scale_model(tmp_path / "variant.onnx", 5.0)  # any file name: it is stored as model.int8.onnx
+    mlflow.set_tracking_uri(registry.tracking_uri)
+    mlflow.set_experiment(f"test-{name}")
+    with mlflow.start_run():
+        with_int8 = registry.log_and_register(
+            name, tmp_path / "float.onnx", {}, int8_path=tmp_path / "variant.onnx"
+        ).version
+        without = registry.log_and_register(name, tmp_path / "float.onnx", {}).version
+    got = registry.download(name, with_int8, tmp_path / "a")
+    assert got.int8_path is not None and got.int8_path.name == "model.int8.onnx"
+    x = {"x": np.ones((1, 2), np.float32)}
+    assert np.allclose(ort.InferenceSession(str(got.onnx_path)).run(None, x)[0], 2.0)
+    assert np.allclose(ort.InferenceSession(str(got.int8_path)).run(None, x)[0], 5.0)
+    assert registry.download(name, without, tmp_path / "b").int8_path is None
+
+
 def test_model_events_reach_the_topic(settings, consumer_factory):
     name = f"test-model-{uuid.uuid4().hex[:6]}"
     consumer = consumer_factory(MODELS_EVENTS)

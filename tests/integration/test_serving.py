@@ -466,7 +466,9 @@ def test_promotion_swaps_the_served_version_without_failing_a_request(server, se
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_experiment("test-serving")
     with mlflow.start_run(run_name="same-weights-new-version"):
-        new = registry.log_and_register(VISION_MODEL, downloaded.onnx_path, downloaded.card).version
+        new = registry.log_and_register(
+            VISION_MODEL, downloaded.onnx_path, downloaded.card, int8_path=downloaded.int8_path
+        ).version
     frames = _offline_frames(1)
     seen: list[str] = []
     failures: list[str] = []

@@ -6,7 +6,6 @@ trained on (vision, tiny), registered in MLflow with the snapshot's manifest, an
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -21,8 +20,7 @@ from pathlib import Path
 import numpy as np
 import psycopg2
 import pytest
-from conftest import run_training
-from PIL import Image
+from conftest import reported_metrics, run_training
 from prometheus_client import CollectorRegistry
 
 from fieldstream.model_names import CHAMPION
@@ -143,7 +141,7 @@ def test_a_model_trained_from_an_offline_store_snapshot_is_registered_and_loads_
     assert runtime.version == result["version"]
     archive = open_archive(manifest["archive"])
     held = [it for it in manifest["items"] if it["split"] == "heldout"]
-    images = [np.asarray(Image.open(io.BytesIO(archive.get(it["media_uri"]))).convert("RGB")) for it in held]
+    images = [runtime.decode(archive.get(it["media_uri"])) for it in held]
     heat, size, offset = runtime.run(runtime.preprocess(images))
     decoded = decode_detections(heat, size, offset, score_threshold=0.01, nms_iou=0.6)
     names = runtime.spec.class_names
@@ -156,4 +154,4 @@ def test_a_model_trained_from_an_offline_store_snapshot_is_registered_and_loads_
     ]
     predictions = [ImageDetections(d.boxes, d.scores, d.classes) for d in decoded]
     score = mean_average_precision(predictions, truths, len(names)).map_50
-    assert score == pytest.approx(result["metrics"]["map50"], abs=1e-6)
+    assert score == pytest.approx(reported_metrics(result, runtime.precision)["map50"], abs=1e-6)

@@ -15,6 +15,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import reported_metrics
 from kafka_reading import consume_until
 from simulated_records import publish_chunks, publish_frames
 
@@ -94,8 +95,11 @@ def test_exactly_one_detection_per_record_at_the_models_quality(
     assert {d["model"]["version"] for d in vision} == {version}
     assert all(d["produced_at"] >= d["captured_at"] and d["latency_ms"]["infer"] > 0 for d in vision)
 
-    # The worker's detections score exactly what the model scores offline on the same frames ...
+    # The worker's detections score exactly what the model scores offline on the same frames (on a
+    # CPU both run the version's int8 variant when training shipped one) ...
     runtime = load_runtime(f"models:/vision-detector/{version}", settings.mlflow_tracking_uri)
+    fp32 = load_runtime(f"models:/vision-detector/{version}", settings.mlflow_tracking_uri, precision="fp32")
+    assert fp32.precision == "fp32"
     by_id = {d["frame_id"]: d for d in vision}
     truth = [
         ImageGroundTruth(
@@ -119,7 +123,7 @@ def test_exactly_one_detection_per_record_at_the_models_quality(
     offline_map = mean_average_precision([as_detections(b) for b in offline], truth, 2).map_50
     assert worker_map == pytest.approx(offline_map, abs=1e-9)
     # ... and that is the quality training measured on its own held-out frames (other seeds).
-    measured = trained_models["vision"]["metrics"]["map50"]
+    measured = reported_metrics(trained_models["vision"], runtime.precision)["map50"]
     assert worker_map > 0.2 and abs(worker_map - measured) < 0.25, (worker_map, measured)
 
     audio_rt = load_runtime(
@@ -259,7 +263,9 @@ def test_promotion_midstream_every_detection_names_its_version(
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_experiment("test-swap")
     with mlflow.start_run():
-        new = registry.log_and_register(VISION_MODEL, downloaded.onnx_path, downloaded.card).version
+        new = registry.log_and_register(
+            VISION_MODEL, downloaded.onnx_path, downloaded.card, int8_path=downloaded.int8_path
+        ).version
     registry.promote(VISION_MODEL, new, "test: swap mid-stream")
     publish_model_event(settings, model_event("promoted", VISION_MODEL, new, alias=CHAMPION))
     during = publish_frames(producer, [f"swap-{tag}-b"], 10, seed=12)

@@ -13,6 +13,8 @@ from typing import Any
 from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig
 
 DETECTION = "detection"
+#: ONNX metadata key saying a model is statically quantised ("int8"); absent on float32 models
+PRECISION_METADATA_KEY = "fieldstream.precision"
 MULTILABEL = "multilabel"
 
 

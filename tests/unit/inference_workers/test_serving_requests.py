@@ -40,6 +40,7 @@ class FakeRuntime:
     version: str = "7"
     spec: ModelSpec = SPEC
     provider: str = "CPUExecutionProvider"
+    precision: str = "fp32"
     seen: list[Any] = field(default_factory=list)
 
     def predict(self, inputs: list[Any]) -> Any:

@@ -7,17 +7,18 @@ import onnx
 import pytest
 import torch
 
+from inference_workers.runtime.loading import load_runtime
 from training.export import (
     ParityError,
     build_tensorrt_engine,
     check_parity,
     export_onnx,
     onnx_session,
-    quantize_dynamic_int8,
+    quantize_static_int8,
     read_spec_metadata,
 )
 from training.models.audio import audio_spec, build_audio_model
-from training.models.spec import ModelSpec
+from training.models.spec import PRECISION_METADATA_KEY, ModelSpec
 from training.models.vision import build_vision_model, vision_spec
 from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, log_mel, prepare_images
 
@@ -108,14 +109,38 @@ def test_parity_error_when_weights_change_after_export(vision_export):
     assert info.value.max_abs_diff == pytest.approx(0.01, rel=1e-3)
 
 
-def test_int8_quantised_model_runs_close_to_float(audio_export, tmp_path):
-    _, path = audio_export
-    q = quantize_dynamic_int8(path, tmp_path / "species-int8.onnx")
-    x = log_mel(np.random.default_rng(8).normal(0, 0.1, (2, 8000)).astype(np.float32), 32000, TINY_AUDIO)
-    (ref,) = onnx_session(path).run(None, {"log_mel": x})
-    (got,) = onnx_session(q).run(None, {"log_mel": x})
-    assert got.shape == ref.shape and np.isfinite(got).all()
-    assert np.abs(got - ref).max() < 0.1 * (np.abs(ref).max() + 1)
+@pytest.mark.parametrize("kind", ["vision", "audio"])
+def test_static_int8_model_is_quantised_close_to_float_and_keeps_metadata(
+    kind, vision_export, audio_export, tmp_path
+):
+    _, path = vision_export if kind == "vision" else audio_export
+    rng = np.random.default_rng(8)
+    if kind == "vision":
+        images = rng.integers(0, 256, (12, 64, 64, 3), dtype=np.uint8)
+        calibration, x = [prepare_images(images[:8], TINY_VISION)], prepare_images(images[8:], TINY_VISION)
+    else:
+        waves = rng.normal(0, 0.1, (12, 8000)).astype(np.float32)
+        calibration, x = [log_mel(waves[:8], 32000, TINY_AUDIO)], log_mel(waves[8:], 32000, TINY_AUDIO)
+    q = quantize_static_int8(path, tmp_path / "int8.onnx", calibration)
+    proto = onnx.load(str(q))
+    ops = {node.op_type for node in proto.graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # QDQ form: integer kernels in ONNX Runtime
+    meta = {e.key: e.value for e in proto.metadata_props}
+    assert meta[PRECISION_METADATA_KEY] == "int8"
+    assert read_spec_metadata(q) == read_spec_metadata(path)
+    name = onnx_session(path).get_inputs()[0].name
+    refs = onnx_session(path).run(None, {name: x})
+    gots = onnx_session(q).run(None, {name: x})
+    for ref, got in zip(refs, gots, strict=True):  # inputs it was not calibrated on
+        assert got.shape == ref.shape and np.isfinite(got).all()
+        assert np.abs(got - ref).max() < 0.1 * (np.abs(ref).max() + 1)
+    assert q.stat().st_size < path.stat().st_size
+    assert (load_runtime(str(q)).precision, load_runtime(str(path)).precision) == ("int8", "fp32")
+
+
+def test_static_int8_needs_calibration_inputs(vision_export, tmp_path):
+    with pytest.raises(ValueError, match="calibration"):
+        quantize_static_int8(vision_export[1], tmp_path / "int8.onnx", [])
 
 
 def test_tensorrt_build_skips_cleanly_without_tensorrt_or_cuda(vision_export):

@@ -87,7 +87,8 @@ def test_decode_image_min_size_decodes_a_jpeg_at_a_reduced_scale_never_below_it(
     assert decode_image(data).shape == (480, 640, 3)
     assert decode_image(data, min_size=(256, 192)).shape == (240, 320, 3)  # 1/2: still >= 256 x 192
     assert decode_image(data, min_size=(100, 60)).shape == (120, 160, 3)  # 1/4
-    assert decode_image(data, min_size=(400, 300)).shape == (480, 640, 3)  # 1/2 would be too small
+    assert decode_image(data, min_size=(400, 300)).shape == (300, 400, 3)  # 5/8: 1/2 is too small
+    assert decode_image(data, min_size=(641, 10)).shape == (480, 640, 3)  # never enlarged
 
 
 def test_decode_for_model_rejects_bytes_that_are_not_an_image():
@@ -161,3 +162,13 @@ def test_log_mel_levels_follow_the_fixed_db_scaling():
     silence = log_mel(np.zeros(160000, np.float32), 32000, cfg)
     floor_db = 10 * np.log10(cfg.power_floor)
     np.testing.assert_allclose(silence, (floor_db - cfg.db_mean) / cfg.db_std, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK"])
+def test_grey_and_cmyk_jpegs_decode_to_rgb(mode):
+    # simplejpeg converts greyscale itself; CMYK it cannot, and Pillow takes over
+    image = Image.fromarray(_smooth_scene()).convert(mode)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90)
+    decoded = decode_image(buf.getvalue(), min_size=(256, 192))
+    assert decoded.shape[2] == 3 and decoded.dtype == np.uint8 and min(decoded.shape[:2]) >= 192
