@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from fieldstream.kafka.config import consumer_config
@@ -58,8 +59,7 @@ def commit_group_at_end(
         skipped = 0
         for topic in topics:
             for partition in consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions:
-                where = TopicPartition(topic, partition)
-                low, high = consumer.get_watermark_offsets(where, timeout=timeout_s)
+                low, high = _watermarks(consumer, TopicPartition(topic, partition), timeout_s)
                 ends.append(TopicPartition(topic, partition, high))
                 skipped += high - low
         consumer.commit(offsets=ends, asynchronous=False)
@@ -67,3 +67,18 @@ def commit_group_at_end(
         consumer.close()
     log.info("group moved to the end", extra={"group": group, "partitions": len(ends), "skip": skipped})
     return skipped
+
+
+def _watermarks(consumer: Consumer, where: TopicPartition, timeout_s: float) -> tuple[int, int]:
+    """(low, high) offsets of a partition, retrying the errors of a broker still electing leaders
+    (just after topics are created, a broker can answer NOT_LEADER_FOR_PARTITION for a moment)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return consumer.get_watermark_offsets(where, timeout=timeout_s)
+        except KafkaException as exc:
+            err = exc.args[0]
+            electing = err.code() in (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
+            if not (electing or err.retriable()) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
