@@ -184,6 +184,38 @@ class WorkerProcess:
         self.proc.wait(60)
 
 
+class CpuShare:
+    """Cores each party used between :meth:`__init__` and :meth:`stop`: the worker, the Kafka broker,
+    this benchmark (the load generator and the detection reader) and everything else."""
+
+    def __init__(self, worker_pid: int) -> None:
+        self.worker_pid = worker_pid
+        self.start, self.t0 = self._cpu(), time.monotonic()
+
+    def _label(self, proc: psutil.Process) -> str:
+        if proc.pid == self.worker_pid:
+            return "worker"
+        if proc.pid == os.getpid():
+            return "benchmark"
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        return "kafka_broker" if "kafka.Kafka" in cmdline else "other"
+
+    def _cpu(self) -> dict[int, tuple[str, float]]:
+        out = {}
+        for proc in psutil.process_iter(["cmdline", "cpu_times"]):
+            times = proc.info["cpu_times"]
+            if times is not None:
+                out[proc.pid] = (self._label(proc), times.user + times.system)
+        return out
+
+    def stop(self) -> dict[str, float]:
+        end, wall = self._cpu(), time.monotonic() - self.t0
+        cores: dict[str, float] = {}
+        for pid, (label, cpu) in end.items():
+            cores[label] = cores.get(label, 0.0) + cpu - self.start.get(pid, (label, 0.0))[1]
+        return {label: round(cpu / wall, 2) for label, cpu in sorted(cores.items())}
+
+
 class PeakRss:
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self._stop = pid, 0, threading.Event()
@@ -235,7 +267,10 @@ def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: in
     producer.flush(60)
     worker = WorkerProcess("vision", model, group, env)
     rss = PeakRss(worker.pid)
+    time.sleep(5)  # model loaded, group joined: the CPU shares below are those of the run itself
+    cpu = CpuShare(worker.pid)
     got = collect(settings, DETECTIONS_VISION, "frame_id", ids, 600)
+    cores = cpu.stop()
     stages = worker.stages()
     worker.stop()
     produced = sorted(d["produced_at"] for d in got.values())
@@ -246,6 +281,7 @@ def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: in
         "frames_per_s": round((len(got) - 1) / span_s, 1),
         "peak_rss_mb": round(rss.stop() / 2**20, 1),
         "stages": stages,
+        "cores_used": cores,
     }
 
 
