@@ -174,7 +174,9 @@ def quantize_static_int8(
         raise ValueError("static int8 quantisation needs at least one calibration batch")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    input_name = onnx_session(onnx_path).get_inputs()[0].name
+    source = onnx.load(str(onnx_path))
+    weights = {init.name for init in source.graph.initializer}
+    input_name = next(i.name for i in source.graph.input if i.name not in weights)
     batches = iter([{input_name: np.ascontiguousarray(b, dtype=np.float32)} for b in calibration])
 
     class Reader(CalibrationDataReader):
@@ -199,7 +201,7 @@ def quantize_static_int8(
         prepared.unlink(missing_ok=True)
     proto = onnx.load(str(out_path))
     kept = {e.key for e in proto.metadata_props}
-    for entry in onnx.load(str(onnx_path)).metadata_props:
+    for entry in source.metadata_props:
         if entry.key not in kept:
             proto.metadata_props.add(key=entry.key, value=entry.value)
     proto.metadata_props.add(key=PRECISION_METADATA_KEY, value="int8")

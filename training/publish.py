@@ -45,17 +45,17 @@ def add_metadata(onnx_path: Path, key: str, value: str) -> None:
     onnx.save(proto, str(onnx_path))
 
 
-def heldout_batch(heldout: Dataset, size: int = 8, start: int = 0) -> torch.Tensor:
+def input_batch(dataset: Dataset, size: int = 8, start: int = 0) -> torch.Tensor:
     """Model inputs ``start .. start + size`` of a dataset of (input, target) items, as one batch."""
-    stop = min(start + size, len(heldout))  # type: ignore[arg-type]
-    return torch.stack([heldout[i][0] for i in range(start, stop)])
+    stop = min(start + size, len(dataset))  # type: ignore[arg-type]
+    return torch.stack([dataset[i][0] for i in range(start, stop)])
 
 
 def calibration_batches(train: Dataset, count: int = 64, size: int = 8) -> list[np.ndarray]:
     """The first ``count`` training inputs in batches: what static int8 quantisation calibrates on
     (never the held-out data that then scores the int8 model)."""
     count = min(count, len(train))  # type: ignore[arg-type]
-    return [heldout_batch(train, size, start).numpy() for start in range(0, count, size)]
+    return [input_batch(train, size, start).numpy() for start in range(0, count, size)]
 
 
 def dataset_manifest(config: TrainConfig, task: Task, heldout: Dataset, train_size: int) -> dict[str, Any]:
@@ -87,9 +87,9 @@ def publish_model(
     """``train``: where int8 calibration inputs come from (``config.quantize``); none, no int8 model."""
     model = model.cpu().eval()
     work = Path(tempfile.mkdtemp(prefix=f"fieldstream-{task.name}-"))
-    onnx_path = export_onnx(model, heldout_batch(heldout, 1), work / "model.onnx")
+    onnx_path = export_onnx(model, input_batch(heldout, 1), work / "model.onnx")
     add_metadata(onnx_path, EXTRAS_KEY, json.dumps(task.runtime_extras()))
-    parity = check_parity(model, onnx_path, heldout_batch(heldout))
+    parity = check_parity(model, onnx_path, input_batch(heldout))
     metrics = task.evaluate_onnx(str(onnx_path), heldout)
     tracker.log_metrics({**metrics, "onnx_parity_max_abs_diff": parity}, prefix="final.")
     result: dict[str, Any] = {

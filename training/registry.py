@@ -76,14 +76,19 @@ class ModelRegistry:
         mlflow.set_tracking_uri(self.tracking_uri)
         if mlflow.active_run() is None:
             raise RegistryError("log_and_register needs an active MLflow run")
-        info = mlflow.onnx.log_model(
-            onnx.load(str(onnx_path)),
-            name="model",
-            registered_model_name=name,
-            metadata={"fieldstream": card},
-            save_as_external_data=False,
-            extra_files=[str(_as_int8_file(int8_path))] if int8_path is not None else None,
-        )
+        with tempfile.TemporaryDirectory(prefix="fieldstream-int8-") as scratch:
+            extra = None
+            if int8_path is not None:  # extra files keep their base name: give it the one we read back
+                extra = [str(Path(scratch) / INT8_FILE)]
+                shutil.copyfile(int8_path, extra[0])
+            info = mlflow.onnx.log_model(
+                onnx.load(str(onnx_path)),
+                name="model",
+                registered_model_name=name,
+                metadata={"fieldstream": card},
+                save_as_external_data=False,
+                extra_files=extra,
+            )
         version = str(info.registered_model_version)
         self.client.set_registered_model_alias(name, CHALLENGER, version)
         log.info("model registered", extra={"model": name, "version": version})
@@ -179,12 +184,3 @@ class ModelRegistry:
         except MlflowException as exc:
             raise RegistryError(f"no registered model named {name}") from exc
         return list(json.loads(tags.get(HISTORY_TAG, "[]")))
-
-
-def _as_int8_file(path: Path) -> Path:
-    """``path`` under the name MLflow will keep (extra files keep their base name)."""
-    if path.name == INT8_FILE:
-        return path
-    named = Path(tempfile.mkdtemp(prefix="fieldstream-int8-")) / INT8_FILE
-    shutil.copyfile(path, named)
-    return named

@@ -59,11 +59,10 @@ def load_runtime(
             cache_dir.mkdir(parents=True, exist_ok=True)
         dst = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=cache_dir))
         downloaded = ModelRegistry(tracking_uri).download(name, which, dst)
+        int8 = downloaded.int8_path
         on_cpu = choose_providers()[0] == "CPUExecutionProvider"
-        use_int8 = downloaded.int8_path is not None and (
-            precision == "int8" or (precision == "auto" and on_cpu)
-        )
-        path = downloaded.int8_path if use_int8 and downloaded.int8_path else downloaded.onnx_path
+        wants_int8 = precision == "int8" or (precision == "auto" and on_cpu)
+        path = int8 if int8 is not None and wants_int8 else downloaded.onnx_path
         return runtime_from_file(path, name, downloaded.version)
     path = Path(ref)
     if not path.exists():

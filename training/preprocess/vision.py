@@ -91,8 +91,8 @@ def resize_images(
         if image.shape[:2] == (cfg.input_height, cfg.input_width):
             out[i] = image
         else:
-            halved = image.shape[0] > 2 * cfg.input_height or image.shape[1] > 2 * cfg.input_width
-            how = cv2.INTER_AREA if halved else cv2.INTER_LINEAR
+            below_half = image.shape[0] > 2 * cfg.input_height or image.shape[1] > 2 * cfg.input_width
+            how = cv2.INTER_AREA if below_half else cv2.INTER_LINEAR
             cv2.resize(image, (cfg.input_width, cfg.input_height), dst=out[i], interpolation=how)
     return out
 
