@@ -7,6 +7,7 @@ import signal
 import sys
 
 from fieldstream.settings import load_settings
+from inference_workers.worker.config import WorkerConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,8 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     worker.add_argument(
         "--commit-interval-ms",
         type=int,
-        default=50,
-        help="how long one Kafka transaction spans batches before it commits (default 50; 0 = commit"
+        default=WorkerConfig.commit_interval_ms,
+        help=f"how long one Kafka transaction spans batches before it commits (default"
+        f" {WorkerConfig.commit_interval_ms}; 0 = commit"
         " every batch); it commits at once when the input runs dry. Read-committed readers see"
         " detections at the commit",
     )
@@ -61,7 +63,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from inference_workers.worker.config import WorkerConfig
     from inference_workers.worker.loop import InferenceWorker
 
     options = {

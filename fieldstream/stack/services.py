@@ -141,6 +141,10 @@ class KafkaService(Service):
             "-Xms128m",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
+            # C1 only: on a 2-core machine the C2 compiler threads of a freshly started broker took
+            # 0.1-0.17 of a core for minutes, more than serving the requests did (0.05-0.1); a local
+            # broker's load is far below what C1-compiled code handles
+            "-XX:TieredStopAtLevel=1",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.yaml'}",
             "-cp",

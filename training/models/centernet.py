@@ -159,24 +159,35 @@ def decode_detections(
     if heat.ndim != 4:
         raise ValueError(f"heatmap must be (N, C, H, W), got {heat.shape}")
     n, _, h, w = heat.shape
-    scores_all = np.where(peak_mask(heat), heat, 0.0).reshape(n, -1)
+    # the cells above the threshold in the whole batch at once (a handful per image), kept where they
+    # are the max of their 3x3 neighbourhood (peak_mask's test, at those cells only); per image only
+    # the cheap part is left: a frame costs a few numpy calls for the whole batch, not dozens of its own
+    image, cls, iy, ix = np.nonzero(heat > score_threshold)
+    scores = heat[image, cls, iy, ix]
+    if scores.size:
+        padded = np.pad(heat, [(0, 0), (0, 0), (1, 1), (1, 1)], constant_values=-np.inf)
+        peak = np.ones(scores.shape, dtype=bool)
+        for dy in range(3):
+            for dx in range(3):
+                peak &= padded[image, cls, iy + dy, ix + dx] <= scores
+        image, cls, iy, ix, scores = image[peak], cls[peak], iy[peak], ix[peak], scores[peak]
+    order = np.lexsort((-scores, image))  # by image, then highest score first (stable: ties by class, cell)
+    image, cls, iy, ix, scores = image[order], cls[order], iy[order], ix[order], scores[order]
+    cx = (ix + center_offset[image, 0, iy, ix]) / w
+    cy = (iy + center_offset[image, 1, iy, ix]) / h
+    bw = np.exp(np.clip(box_size[image, 0, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / w
+    bh = np.exp(np.clip(box_size[image, 1, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / h
+    boxes = np.clip(np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1), 0.0, 1.0)
+    boxes = boxes.astype(np.float32).reshape(-1, 4)
+    cls = cls.astype(np.int64)
+    starts = np.searchsorted(image, np.arange(n + 1))
     results = []
     for b in range(n):
-        flat = scores_all[b]
-        k = min(top_k, flat.size)
-        idx = np.argpartition(-flat, k - 1)[:k]
-        idx = idx[flat[idx] > score_threshold]
-        idx = idx[np.argsort(-flat[idx], kind="stable")]
-        cls, cell = np.divmod(idx, h * w)
-        iy, ix = np.divmod(cell, w)
-        cx = (ix + center_offset[b, 0, iy, ix]) / w
-        cy = (iy + center_offset[b, 1, iy, ix]) / h
-        bw = np.exp(np.clip(box_size[b, 0, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / w
-        bh = np.exp(np.clip(box_size[b, 1, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / h
-        boxes = np.clip(np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1), 0.0, 1.0)
-        scores = flat[idx].astype(np.float32)
-        if nms_iou is not None and idx.size:
-            keep = classwise_nms(boxes, scores, cls, nms_iou)
-            boxes, scores, cls = boxes[keep], scores[keep], cls[keep]
-        results.append(Detections(boxes.astype(np.float32).reshape(-1, 4), scores, cls.astype(np.int64)))
+        first, end = int(starts[b]), min(int(starts[b + 1]), int(starts[b]) + top_k)
+        kept = slice(first, end)
+        box, score, klass = boxes[kept], scores[kept], cls[kept]
+        if nms_iou is not None and end - first > 1:
+            keep = classwise_nms(box, score, klass, nms_iou)
+            box, score, klass = box[keep], score[keep], klass[keep]
+        results.append(Detections(box, score, klass))
     return results

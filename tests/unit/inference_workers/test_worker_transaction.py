@@ -55,7 +55,7 @@ def test_after_an_abort_records_read_ahead_are_read_again_too_never_past_the_tra
 
 
 def test_commit_interval_must_stay_well_inside_the_transaction_timeout():
-    assert WorkerConfig("vision").commit_interval_ms == 50
+    assert WorkerConfig("vision").commit_interval_ms == 100
     assert WorkerConfig("vision", commit_interval_ms=0).commit_interval_ms == 0
     with pytest.raises(ValueError, match="half the transaction timeout"):
         WorkerConfig("vision", commit_interval_ms=6000, transaction_timeout_ms=10_000)

@@ -84,6 +84,23 @@ def test_decoding_logits_matches_decoding_probabilities():
         assert len(x) <= 100 and np.all(np.diff(x.scores) <= 0)
 
 
+def test_decoding_keeps_the_top_k_peaks_above_the_threshold_of_each_image():
+    """The batched decoder against the dense definition: peak_mask over the whole map, threshold, top-k."""
+    rng = np.random.default_rng(5)
+    probs = rng.random((5, 2, 12, 16)).astype(np.float32) ** 3  # continuous: no tied scores
+    probs[3] = 0.01  # an image with nothing above the threshold
+    zeros = np.zeros((5, 2, 12, 16), np.float32)
+    for top_k, threshold in [(100, 0.3), (4, 0.3), (100, 0.9)]:
+        decoded = decode_detections(
+            probs, zeros, zeros, from_logits=False, top_k=top_k, score_threshold=threshold, nms_iou=None
+        )
+        for image, det in zip(probs, decoded, strict=True):
+            expected = np.sort(image[peak_mask(image) & (image > threshold)])[::-1][:top_k]
+            np.testing.assert_array_equal(det.scores, expected)
+            assert det.boxes.shape == (len(expected), 4) and det.classes.shape == (len(expected),)
+    assert len(decoded[3]) == 0
+
+
 def test_peak_mask_keeps_only_local_maxima():
     heat = np.zeros((1, 5, 5), np.float32)
     heat[0, 1, 1], heat[0, 1, 2], heat[0, 4, 4] = 0.9, 0.5, 0.3
