@@ -121,9 +121,15 @@ def raw_throughput(model_path: Path, jpegs: list[bytes]) -> dict:
     batches = [
         [jpegs[(start + i) % len(jpegs)] for i in range(BATCH)] for start in range(0, reps * BATCH, BATCH)
     ]
+    stages: dict[str, dict[str, float]] = {"sequential": {}, "overlapped": {}}
+
+    def predict(decoded: list, mode: str) -> None:
+        for stage, ms in runtime.predict(decoded).stage_ms.items():
+            stages[mode][stage] = stages[mode].get(stage, 0.0) + ms / reps
+
     t0 = time.perf_counter()
     for batch in batches:
-        runtime.predict(list(decoder.map(runtime.decode, batch)))
+        predict(list(decoder.map(runtime.decode, batch)), "sequential")
     sequential_fps = reps * BATCH / (time.perf_counter() - t0)
     t0 = time.perf_counter()
     pending = [decoder.submit(runtime.decode, j) for j in batches[0]]
@@ -131,9 +137,10 @@ def raw_throughput(model_path: Path, jpegs: list[bytes]) -> dict:
         decoded = [f.result() for f in pending]
         if k + 1 < len(batches):
             pending = [decoder.submit(runtime.decode, j) for j in batches[k + 1]]
-        runtime.predict(decoded)
+        predict(decoded, "overlapped")
     overlapped_fps = reps * BATCH / (time.perf_counter() - t0)
     decoder.shutdown()
+    better = "sequential" if sequential_fps > overlapped_fps else "overlapped"
     return {
         "batch": BATCH,
         "provider": runtime.provider,
@@ -141,6 +148,7 @@ def raw_throughput(model_path: Path, jpegs: list[bytes]) -> dict:
         "decode_preprocess_infer_post_sequential_frames_per_s": round(sequential_fps, 1),
         "decode_preprocess_infer_post_overlapped_frames_per_s": round(overlapped_fps, 1),
         "decode_preprocess_infer_post_frames_per_s": round(max(sequential_fps, overlapped_fps), 1),
+        "ms_per_batch": {stage: round(ms, 2) for stage, ms in stages[better].items()},  # of the better
     }
 
 
@@ -446,18 +454,16 @@ def main() -> int:
         sound = audio_speed(settings, env, audio, 40 if args.quick else 200)
     finally:
         stack.down()
+    per_run = [{k: v for k, v in r.items() if k not in ("batch", "provider")} for r in raw_runs]
     raw = {
-        **raw_runs[0],
+        "batch": BATCH,
+        "provider": raw_runs[0]["provider"],
         **{
             key: round(sum(r[key] for r in raw_runs) / len(raw_runs), 1)
-            for key in (
-                "onnx_infer_frames_per_s",
-                "decode_preprocess_infer_post_sequential_frames_per_s",
-                "decode_preprocess_infer_post_overlapped_frames_per_s",
-                "decode_preprocess_infer_post_frames_per_s",
-            )
+            for key in per_run[0]
+            if key.endswith("_per_s")
         },
-        "runs": [{k: v for k, v in r.items() if k.endswith("_per_s")} for r in raw_runs],
+        "runs": per_run,
     }
     path_fps = "decode_preprocess_infer_post_frames_per_s"
     ratios = [

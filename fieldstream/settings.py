@@ -43,6 +43,11 @@ class Settings(BaseModel):
     log_format: str = Field("json", description="json (structured, one object a line) | text")
 
     @property
+    def model_download_dir(self) -> Path:
+        """Where workers and servers download registry versions (each removed once loaded)."""
+        return self.data_dir / "model-downloads"
+
+    @property
     def stack_file(self) -> Path:
         return self.data_dir / STACK_FILE_NAME
 

@@ -42,11 +42,15 @@ def parse_model_ref(ref: str) -> tuple[str, str]:
 
 
 def load_runtime(
-    ref: str, tracking_uri: str | None = None, cache_dir: Path | None = None, precision: str = "auto"
+    ref: str, tracking_uri: str | None = None, download_dir: Path | None = None, precision: str = "auto"
 ) -> ModelRuntime:
     """``precision`` (registry references): ``auto`` runs a version's int8 variant when it ships one
     and the session would run on CPU (GPUs run the float model; TensorRT builds its own fp16),
-    ``int8`` whenever it ships one, ``fp32`` never. A ``.onnx`` path runs as it is."""
+    ``int8`` whenever it ships one, ``fp32`` never. A ``.onnx`` path runs as it is.
+
+    A registry version is downloaded into a temporary folder under ``download_dir`` (the system's
+    temporary folder when None) that is removed once the session holds the model: a long-running
+    worker that swaps versions leaves nothing behind."""
     if precision not in PRECISIONS:
         raise ModelLoadError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     if ref.startswith("models:/"):
@@ -55,15 +59,15 @@ def load_runtime(
         from training.registry import ModelRegistry  # mlflow only when the registry is used
 
         name, which = parse_model_ref(ref)
-        if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-        dst = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=cache_dir))
-        downloaded = ModelRegistry(tracking_uri).download(name, which, dst)
-        int8 = downloaded.int8_path
-        on_cpu = choose_providers()[0] == "CPUExecutionProvider"
-        wants_int8 = precision == "int8" or (precision == "auto" and on_cpu)
-        path = int8 if int8 is not None and wants_int8 else downloaded.onnx_path
-        return runtime_from_file(path, name, downloaded.version)
+        if download_dir is not None:
+            download_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=download_dir) as dst:
+            downloaded = ModelRegistry(tracking_uri).download(name, which, Path(dst))
+            int8 = downloaded.int8_path
+            on_cpu = choose_providers()[0] == "CPUExecutionProvider"
+            wants_int8 = precision == "int8" or (precision == "auto" and on_cpu)
+            path = int8 if int8 is not None and wants_int8 else downloaded.onnx_path
+            return runtime_from_file(path, name, downloaded.version)
     path = Path(ref)
     if not path.exists():
         raise ModelLoadError(f"model file {path} does not exist")

@@ -92,22 +92,18 @@ def build_model(
     settings: Settings, name: str, ref: str | None, metrics: ServingMetrics | None = None
 ) -> tuple[FieldStreamModel, ChampionFollower | None]:
     """The model, loaded when a version exists; with no ``ref`` it follows the champion."""
-    cache = settings.data_dir / "model-cache"
 
     def load_ref(model_ref: str) -> ModelRuntime:
-        return load_runtime(model_ref, settings.mlflow_tracking_uri, cache, settings.model_precision)
+        return load_runtime(
+            model_ref, settings.mlflow_tracking_uri, settings.model_download_dir, settings.model_precision
+        )
 
     def load_version(version: str) -> ModelRuntime:
         return load_ref(f"models:/{name}/{version}")
 
     def load() -> ModelRuntime | None:
         try:
-            return load_runtime(
-                ref or f"models:/{name}@{CHAMPION}",
-                settings.mlflow_tracking_uri,
-                cache,
-                settings.model_precision,
-            )
+            return load_ref(ref or f"models:/{name}@{CHAMPION}")
         except Exception as exc:
             if ref is not None:
                 raise

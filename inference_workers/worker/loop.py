@@ -80,7 +80,7 @@ class InferenceWorker:
         runtime = load_runtime(
             ref,
             self.settings.mlflow_tracking_uri,
-            self.settings.data_dir / "model-cache",
+            self.settings.model_download_dir,
             self.settings.model_precision,
         )
         self.metrics.track_model(runtime)

@@ -100,17 +100,22 @@ def test_two_ddp_processes_follow_the_single_process_loss_curve(champion, two_pr
 
 
 @pytest.mark.slow
-def test_onnx_parity_and_the_runtime_scores_the_registered_model_as_the_trainer_did(champion, settings):
+def test_onnx_parity_and_the_runtime_scores_the_registered_model_as_the_trainer_did(
+    champion, settings, tmp_path
+):
     """The exported graph matches PyTorch, and the registered champion loaded the workers' way
     (``models:/NAME@champion``; on a CPU its int8 variant when that shipped), fed the held-out
-    waveforms, gives the metric training reported for that variant."""
+    waveforms, gives the metric training reported for that variant. The download is removed once
+    the session holds the model."""
     from inference_workers.runtime import load_runtime
     from training.data.simulated import simulate_audio
     from training.metrics.multilabel import macro_roc_auc
 
     assert champion["onnx_parity_max_abs_diff"] < 1e-4
-    runtime = load_runtime(f"models:/{MODEL}@{CHAMPION}", settings.mlflow_tracking_uri)
+    downloads = tmp_path / "downloads"
+    runtime = load_runtime(f"models:/{MODEL}@{CHAMPION}", settings.mlflow_tracking_uri, downloads)
     assert runtime.version == champion["version"]
+    assert downloads.is_dir() and not any(downloads.iterdir())
     chunks = simulate_audio(96, HELDOUT_SEED)
     names = runtime.spec.class_names
     truth = np.array([[name in c.species for name in names] for c in chunks], dtype=np.float32)
