@@ -113,7 +113,7 @@ def raw_throughput(model_path: Path, jpegs: list[bytes]) -> dict:
     decoder = ThreadPoolExecutor(WorkerConfig("vision").decode_threads)
     tensor = runtime.preprocess([runtime.decode(j) for j in jpegs[:BATCH]])
     runtime.run(tensor)  # warm-up
-    reps = 40
+    reps = 100  # about 4 s a mode: long enough to ride out the host's short slow spells
     t0 = time.perf_counter()
     for _ in range(reps):
         runtime.run(tensor)

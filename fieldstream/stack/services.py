@@ -411,10 +411,16 @@ class ServeService(Service):
 
 
 def _kafka_cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (what random-uuid prints)."""
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (what random-uuid prints).
+
+    Like Kafka's ``Uuid.randomUuid``, never one that starts with "-": the storage tool's argument
+    parser reads ``-t -xyz`` as a missing value (1 stack start in 64 failed that way)."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 _KAFKA_LOG4J = """Configuration:

@@ -24,3 +24,16 @@ def test_a_reused_pid_is_not_ours_and_is_never_signalled():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_kafka_cluster_ids_never_start_with_a_dash(monkeypatch):
+    """The storage tool would read ``-t -xyz`` as a missing value; Kafka's own ids avoid it too."""
+    import uuid
+
+    from fieldstream.stack import services
+
+    dash_first = uuid.UUID(bytes=b"\xf8" + bytes(15))  # 0b111110...: base64 digit 62, "-"
+    plain = uuid.UUID(bytes=bytes(16))
+    drawn = iter([dash_first, plain])
+    monkeypatch.setattr(services.uuid, "uuid4", lambda: next(drawn))
+    assert services._kafka_cluster_id() == "AAAAAAAAAAAAAAAAAAAAAA"
