@@ -177,7 +177,8 @@ class WorkerProcess:
             found = re.match(r'fieldstream_worker_stage_ms_(sum|count)\{.*stage="(\w+)".*\} (\S+)', line)
             if found:
                 kind, stage, value = found.groups()
-                (sums if kind == "sum" else counts)[stage] = sums.get(stage, 0.0) + float(value)
+                totals = sums if kind == "sum" else counts  # summed over model versions
+                totals[stage] = totals.get(stage, 0.0) + float(value)
             found = re.match(r"fieldstream_worker_batch_size_(sum|count)\{.*\} (\S+)", line)
             if found:
                 (sums if found.group(1) == "sum" else counts)["_records"] = float(found.group(2))
@@ -202,12 +203,18 @@ BROKER_THREADS = {
 }
 
 
+def is_kafka_broker(proc: psutil.Process) -> bool:
+    """For processes iterated with ``psutil.process_iter(["cmdline", ...])``."""
+    return "kafka.Kafka" in " ".join(proc.info["cmdline"] or [])
+
+
 def broker_thread_cpu() -> dict[str, float]:
     """CPU seconds of the broker's threads so far, by kind: the JIT compiler, the request path
     (network and handler threads), garbage collection and the rest (Linux /proc; empty elsewhere)."""
     out: dict[str, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
     for proc in psutil.process_iter(["cmdline"]):
-        if "kafka.Kafka" not in " ".join(proc.info["cmdline"] or []):
+        if not is_kafka_broker(proc):
             continue
         for task in Path(f"/proc/{proc.pid}/task").glob("*"):
             try:
@@ -216,7 +223,7 @@ def broker_thread_cpu() -> dict[str, float]:
             except OSError:
                 continue  # a thread that ended meanwhile
             kind = BROKER_THREADS.get(name) or ("gc" if name.startswith(("GC ", "G1 ")) else "other")
-            out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
     return out
 
 
@@ -235,8 +242,7 @@ class CpuShare:
             return "worker"
         if proc.pid == os.getpid():
             return "benchmark"
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        return "kafka_broker" if "kafka.Kafka" in cmdline else "other"
+        return "kafka_broker" if is_kafka_broker(proc) else "other"
 
     def _cpu(self) -> dict[int, tuple[str, float]]:
         out = {}
@@ -465,16 +471,16 @@ def main() -> int:
         },
         "runs": per_run,
     }
-    path_fps = "decode_preprocess_infer_post_frames_per_s"
-    ratios = [
-        b["frames_per_s"] / ((raw_runs[i][path_fps] + raw_runs[i + 1][path_fps]) / 2)
-        for i, b in enumerate(backlogs)
-    ]
-    onnx_ratios = [
-        b["frames_per_s"]
-        / ((raw_runs[i]["onnx_infer_frames_per_s"] + raw_runs[i + 1]["onnx_infer_frames_per_s"]) / 2)
-        for i, b in enumerate(backlogs)
-    ]
+
+    def ratios_to(raw_key: str) -> list[float]:
+        """Each worker run against the mean of the raw runs just before and just after it."""
+        return [
+            b["frames_per_s"] / ((raw_runs[i][raw_key] + raw_runs[i + 1][raw_key]) / 2)
+            for i, b in enumerate(backlogs)
+        ]
+
+    ratios = ratios_to("decode_preprocess_infer_post_frames_per_s")
+    onnx_ratios = ratios_to("onnx_infer_frames_per_s")
     backlog = {
         "frames_per_s": float(np.median([b["frames_per_s"] for b in backlogs])),
         "runs": backlogs,

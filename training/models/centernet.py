@@ -90,18 +90,6 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(np.float32)
 
 
-def peak_mask(heat: np.ndarray) -> np.ndarray:
-    """True where a cell equals the max of its 3x3 neighbourhood (per map); heat (..., H, W)."""
-    pad = [(0, 0)] * (heat.ndim - 2) + [(1, 1), (1, 1)]
-    padded = np.pad(heat, pad, constant_values=-np.inf)
-    h, w = heat.shape[-2:]
-    pooled = heat.copy()
-    for dy in range(3):
-        for dx in range(3):
-            np.maximum(pooled, padded[..., dy : dy + h, dx : dx + w], out=pooled)
-    return heat == pooled
-
-
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise IoU of xyxy boxes: (A, 4) x (B, 4) -> (A, B) float64."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
@@ -160,8 +148,8 @@ def decode_detections(
         raise ValueError(f"heatmap must be (N, C, H, W), got {heat.shape}")
     n, _, h, w = heat.shape
     # the cells above the threshold in the whole batch at once (a handful per image), kept where they
-    # are the max of their 3x3 neighbourhood (peak_mask's test, at those cells only); per image only
-    # the cheap part is left: a frame costs a few numpy calls for the whole batch, not dozens of its own
+    # are the max of their 3x3 neighbourhood (a 3x3 max-pool's test, at those cells only); per image
+    # only the cheap part is left: a frame costs a few numpy calls for the whole batch, not dozens
     image, cls, iy, ix = np.nonzero(heat > score_threshold)
     scores = heat[image, cls, iy, ix]
     if scores.size:
@@ -178,7 +166,7 @@ def decode_detections(
     bw = np.exp(np.clip(box_size[image, 0, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / w
     bh = np.exp(np.clip(box_size[image, 1, iy, ix], -LOG_SIZE_CLIP, LOG_SIZE_CLIP)) / h
     boxes = np.clip(np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1), 0.0, 1.0)
-    boxes = boxes.astype(np.float32).reshape(-1, 4)
+    boxes = boxes.astype(np.float32)
     cls = cls.astype(np.int64)
     starts = np.searchsorted(image, np.arange(n + 1))
     results = []

@@ -10,10 +10,22 @@ from training.models.centernet import (
     decode_detections,
     encode_targets,
     nms,
-    peak_mask,
 )
 
 OUT_H, OUT_W = 48, 64
+
+
+def dense_peak_mask(heat: np.ndarray) -> np.ndarray:
+    """The definition the decoder applies at candidate cells only: True where a cell equals the max
+    of its 3x3 neighbourhood (a 3x3 max-pool over the whole map); heat (..., H, W)."""
+    pad = [(0, 0)] * (heat.ndim - 2) + [(1, 1), (1, 1)]
+    padded = np.pad(heat, pad, constant_values=-np.inf)
+    h, w = heat.shape[-2:]
+    pooled = heat.copy()
+    for dy in range(3):
+        for dx in range(3):
+            np.maximum(pooled, padded[..., dy : dy + h, dx : dx + w], out=pooled)
+    return heat == pooled
 
 
 def _spread_boxes(rng, n=12):
@@ -85,7 +97,7 @@ def test_decoding_logits_matches_decoding_probabilities():
 
 
 def test_decoding_keeps_the_top_k_peaks_above_the_threshold_of_each_image():
-    """The batched decoder against the dense definition: peak_mask over the whole map, threshold, top-k."""
+    """The batched decoder against the dense definition: 3x3 max-pool peaks, threshold, top-k."""
     rng = np.random.default_rng(5)
     probs = rng.random((5, 2, 12, 16)).astype(np.float32) ** 3  # continuous: no tied scores
     probs[3] = 0.01  # an image with nothing above the threshold
@@ -95,17 +107,20 @@ def test_decoding_keeps_the_top_k_peaks_above_the_threshold_of_each_image():
             probs, zeros, zeros, from_logits=False, top_k=top_k, score_threshold=threshold, nms_iou=None
         )
         for image, det in zip(probs, decoded, strict=True):
-            expected = np.sort(image[peak_mask(image) & (image > threshold)])[::-1][:top_k]
+            expected = np.sort(image[dense_peak_mask(image) & (image > threshold)])[::-1][:top_k]
             np.testing.assert_array_equal(det.scores, expected)
             assert det.boxes.shape == (len(expected), 4) and det.classes.shape == (len(expected),)
     assert len(decoded[3]) == 0
 
 
-def test_peak_mask_keeps_only_local_maxima():
-    heat = np.zeros((1, 5, 5), np.float32)
-    heat[0, 1, 1], heat[0, 1, 2], heat[0, 4, 4] = 0.9, 0.5, 0.3
-    mask = peak_mask(heat)
-    assert mask[0, 1, 1] and mask[0, 4, 4] and not mask[0, 1, 2]
+def test_decoding_keeps_only_local_maxima():
+    heat = np.zeros((1, 1, 5, 5), np.float32)
+    heat[0, 0, 1, 1], heat[0, 0, 1, 2], heat[0, 0, 4, 4] = 0.9, 0.5, 0.3
+    mask = dense_peak_mask(heat)
+    assert mask[0, 0, 1, 1] and mask[0, 0, 4, 4] and not mask[0, 0, 1, 2]
+    zeros = np.zeros((1, 2, 5, 5), np.float32)
+    det = decode_detections(heat, zeros, zeros, from_logits=False, score_threshold=0.2, nms_iou=None)[0]
+    np.testing.assert_array_equal(det.scores, np.array([0.9, 0.3], np.float32))  # 0.5 sits beside 0.9
 
 
 def test_nms_suppresses_overlaps_within_a_class_only():
