@@ -2,7 +2,8 @@
 
 - raw ONNX Runtime throughput of the vision model at the worker's batch size (preprocessed tensors),
   and of the full runtime path (decode JPEG + preprocess + infer + post-process);
-- the worker's end-to-end throughput from Kafka to Kafka over a backlog (target >= 0.8 of raw);
+- the worker's end-to-end throughput from Kafka to Kafka over a backlog (target >= 0.8 of raw); its
+  detections are read once it has committed them all, so no reader competes with it for the cores;
 - end-to-end latency (capture -> detection produced) at 4 devices x 30 fps (target p99 < 100 ms);
 - audio: worker throughput as a multiple of real time;
 - each worker process's peak RSS with its model loaded (aim < 600 MB).
@@ -39,7 +40,7 @@ import psutil
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from confluent_kafka import Consumer, Producer  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
 from fieldstream.contracts import AudioRecord, FrameRecord, decode_message, encode_audio, encode_frame  # noqa: E402
 from fieldstream.kafka.admin import commit_group_at_end  # noqa: E402
@@ -229,7 +230,7 @@ def broker_thread_cpu() -> dict[str, float]:
 
 class CpuShare:
     """Cores each party used between :meth:`__init__` and :meth:`stop`: the worker, the Kafka broker
-    (and which of its threads), this benchmark (the load generator and the detection reader) and
+    (and which of its threads), this benchmark (in backlog runs only its offset polling) and
     everything else."""
 
     def __init__(self, worker_pid: int) -> None:
@@ -281,9 +282,15 @@ class PeakRss:
         return self.peak
 
 
-def collect(settings, topic: str, key: str, ids: set[str], timeout_s: float) -> dict[str, dict]:
+def collect(
+    settings, topic: str, key: str, ids: set[str], timeout_s: float, start: list[TopicPartition] | None = None
+) -> dict[str, dict]:
+    """The detections of ``ids`` on ``topic`` (read committed), from ``start`` offsets or the beginning."""
     consumer = Consumer(consumer_config(settings, f"bench-read-{uuid.uuid4().hex[:8]}"))
-    consumer.subscribe([topic])
+    if start is None:
+        consumer.subscribe([topic])
+    else:
+        consumer.assign(start)
     got: dict[str, dict] = {}
     deadline = time.monotonic() + timeout_s
     while len(got) < len(ids) and time.monotonic() < deadline:
@@ -296,6 +303,36 @@ def collect(settings, topic: str, key: str, ids: set[str], timeout_s: float) -> 
             got[d[key]] = d
     consumer.close()
     return got
+
+
+def end_offsets(settings, topic: str) -> list[TopicPartition]:
+    """Where each partition of ``topic`` ends now (its committed records, as a read-committed reader sees)."""
+    consumer = Consumer(consumer_config(settings, f"bench-ends-{uuid.uuid4().hex[:8]}"))
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return [
+            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1])
+            for p in sorted(partitions)
+        ]
+    finally:
+        consumer.close()
+
+
+def wait_committed(settings, group: str, ends: list[TopicPartition], timeout_s: float) -> None:
+    """Until ``group`` has committed every partition up to ``ends`` (a few offset requests a second:
+    nothing read, so the worker has the machine to itself)."""
+    consumer = Consumer(consumer_config(settings, group))  # not subscribed: it does not join the group
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            done = consumer.committed([TopicPartition(e.topic, e.partition) for e in ends], timeout=10)
+            if all(d.offset >= e.offset for d, e in zip(done, ends, strict=True)):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {group} did not commit up to {ends} in {timeout_s} s")
+            time.sleep(0.25)
+    finally:
+        consumer.close()
 
 
 def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: int) -> dict:
@@ -312,14 +349,19 @@ def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: in
         producer.poll(0)
         ids.add(f"{device}-{i}")
     producer.flush(60)
+    inputs_end = end_offsets(settings, FRAMES_RAW)
+    detections_start = end_offsets(settings, DETECTIONS_VISION)
     worker = WorkerProcess("vision", model, group, env)
     rss = PeakRss(worker.pid)
     time.sleep(5)  # model loaded, group joined: the CPU shares below are those of the run itself
     cpu = CpuShare(worker.pid)
-    got = collect(settings, DETECTIONS_VISION, "frame_id", ids, 600)
+    # the worker alone, like the raw runs: the detections are read once it has committed them all
+    # (their produced_at stamps give the rate), not by a reader competing with it for the 2 cores
+    wait_committed(settings, group, inputs_end, 600)
     cores = cpu.stop()
     stages = worker.stages()
     worker.stop()
+    got = collect(settings, DETECTIONS_VISION, "frame_id", ids, 60, start=detections_start)
     produced = sorted(d["produced_at"] for d in got.values())
     span_s = (produced[-1] - produced[0]) / 1000 if len(produced) > 1 else float("nan")
     return {

@@ -6,6 +6,10 @@ crashes: a transaction that did not commit is aborted and its records re-read. A
 the micro-batches of ``commit_interval_ms`` (like Kafka Streams' ``commit.interval.ms``) and is
 committed at once when the input runs dry, on a rebalance and on stop. A new model version is
 swapped in between batches.
+
+The commit's round trips to the broker run on a background thread while the next batch is decoded
+and inferred; that batch is produced only once the commit is through (a producer has one
+transaction at a time), and is read again with the rest if the commit fails.
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ TXN_TIMEOUT_S = 30.0
 
 
 @dataclass
+class _Commit:
+    """A transaction being committed on the committer thread (the future gives the commit's ms)."""
+
+    txn: OpenTransaction
+    done: Future[float]
+
+
+@dataclass
 class _Batch:
     """Records read together, and their decoding under way on the decoder threads."""
 
@@ -64,12 +76,14 @@ class InferenceWorker:
         self._watcher: ModelWatcher | None = None
         self._features: OnlineFeatureReader | None = None
         self._last_lag_check = 0.0
-        self._txn: OpenTransaction | None = None
+        self._txn: OpenTransaction | None = None  # open: producing
+        self._committing: _Commit | None = None  # closed, committing on the committer thread
         self._ahead: _Batch | None = None  # read, decoding, not yet in the transaction
         self._rebalances = 0
         self._assigned: set[tuple[str, int]] = set()
         self._assignment_lock = threading.Lock()
         self._decoder = ThreadPoolExecutor(config.decode_threads, thread_name_prefix="decode")
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="commit")
         self.health_server: Any = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -166,6 +180,7 @@ class InferenceWorker:
         # for them any more, so abort it; the new owner re-reads from the last commit
         self._rebalances += 1
         self._drop_read_ahead(rewind=False)
+        self._finish_commit()
         if self._txn is not None:
             self._abort_and_rewind(None)
         self._forget(partitions, "partitions lost")
@@ -189,6 +204,7 @@ class InferenceWorker:
         if self.health_server:
             self.health_server.shutdown()
         self._decoder.shutdown(wait=False)
+        self._committer.shutdown(wait=False)
 
     # ---- the loop ------------------------------------------------------------------------------
     def run(self, max_records: int | None = None, idle_exit_s: float | None = None) -> int:
@@ -217,7 +233,9 @@ class InferenceWorker:
                 self.process_batch(batch)
             drained = not batch.msgs
             if self._txn is not None and (drained or self._txn.age_ms() >= self.config.commit_interval_ms):
-                self._commit()
+                self._start_commit()
+            if drained:
+                self._finish_commit()  # nothing else to do meanwhile: readers see it now
             if drained and idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                 break
         self._drop_read_ahead(rewind=True)
@@ -245,7 +263,9 @@ class InferenceWorker:
         return _Batch(msgs, runtime, [self._decoder.submit(self._decode, m, runtime) for m in msgs])
 
     def _pending(self) -> int:
-        return self._txn.records if self._txn is not None else 0
+        """Records processed but not committed yet (open or committing)."""
+        committing = self._committing.txn.records if self._committing is not None else 0
+        return committing + (self._txn.records if self._txn is not None else 0)
 
     def _is_error(self, msg: Message) -> bool:
         if msg.error() is None:
@@ -272,28 +292,39 @@ class InferenceWorker:
             self.metrics.track_model(new)
 
     def process_batch(self, batch: _Batch) -> None:
-        """Infer and produce one micro-batch inside the open transaction (begun if none is); the loop
-        commits it when ``commit_interval_ms`` has passed or the input is drained."""
+        """Infer one micro-batch, then produce it inside the open transaction (begun if none is, once
+        the previous one has committed); the loop commits when ``commit_interval_ms`` has passed or
+        the input is drained."""
         assert self._producer is not None and self._consumer is not None
         msgs, runtime = batch.msgs, batch.runtime  # one version for the whole batch
         t0 = time.perf_counter()
-        if self._txn is None:
-            self._producer.begin_transaction()
-            self._txn = OpenTransaction()
-        self._txn.add(msgs)
         try:
             good: list[tuple[Message, Decoded]] = []
+            rejected: list[tuple[Message, ContractError]] = []
             for msg, future in zip(msgs, batch.decoded, strict=True):
                 item = future.result()
                 if isinstance(item, ContractError):
-                    reject_to_deadletter(msg, item, self._producer)  # dead letters join the transaction
-                    self.metrics.track_error("deadletter")
+                    rejected.append((msg, item))
                 else:
                     good.append((msg, item))
             t1 = time.perf_counter()
             prediction = runtime.predict([d.model_input for _, d in good])
             features = self._features.latest({d.device_id for _, d in good}) if self._features else {}
-            t2 = time.perf_counter()
+        except Exception:
+            if self._finish_commit(msgs):  # (a failed commit has rewound everything already)
+                self._abort_and_rewind(None, msgs)
+            raise
+        if not self._finish_commit(msgs):
+            return  # the previous transaction aborted: these records are read again after its own
+        t2 = time.perf_counter()
+        if self._txn is None:
+            self._producer.begin_transaction()
+            self._txn = OpenTransaction()
+        self._txn.add(msgs)
+        try:
+            for msg, error in rejected:
+                reject_to_deadletter(msg, error, self._producer)  # dead letters join the transaction
+                self.metrics.track_error("deadletter")
             stages = {"decode": (t1 - t0) * 1e3, **prediction.stage_ms}
             now_ms = int(time.time() * 1000)
             for (msg, item), results in zip(good, prediction.items, strict=True):
@@ -325,45 +356,71 @@ class InferenceWorker:
         self.metrics.track_batch(len(good))
 
     def _commit(self) -> bool:
-        """Commit the open transaction (if any): its detections, dead letters and input offsets;
-        False when it had to be aborted: its records, and the batch read ahead, are read again."""
-        if self._txn is None:
-            return True
-        assert self._producer is not None and self._consumer is not None
-        t0 = time.perf_counter()
-        try:
-            self._producer.send_offsets_to_transaction(
-                self._txn.commit_offsets(), self._consumer.consumer_group_metadata(), TXN_TIMEOUT_S
-            )
-            self._producer.commit_transaction(TXN_TIMEOUT_S)
-        except KafkaException as exc:
-            self._abort_and_rewind(exc)
+        """Commit what was processed (the transaction committing, then the open one) and wait for
+        it; False when it had to be aborted: its records, and the batch read ahead, are read again."""
+        if not self._finish_commit():
             return False
-        self.processed += self._txn.records
-        self._txn = None
-        ms = (time.perf_counter() - t0) * 1e3
+        self._start_commit()
+        return self._finish_commit()
+
+    def _start_commit(self) -> None:
+        """Close the open transaction (if any) and commit it on the committer thread: its
+        detections, dead letters and input offsets. Nothing may be produced until it is through."""
+        if self._txn is None:
+            return
+        assert self._producer is not None and self._consumer is not None and self._committing is None
+        txn, self._txn = self._txn, None
+        offsets, group = txn.commit_offsets(), self._consumer.consumer_group_metadata()
+        producer = self._producer
+
+        def commit() -> float:
+            t0 = time.perf_counter()
+            producer.send_offsets_to_transaction(offsets, group, TXN_TIMEOUT_S)
+            producer.commit_transaction(TXN_TIMEOUT_S)
+            return (time.perf_counter() - t0) * 1e3
+
+        self._committing = _Commit(txn, self._committer.submit(commit))
+
+    def _finish_commit(self, in_hand: list[Message] | None = None) -> bool:
+        """Wait for the commit under way (if any). False when it failed and was aborted: its records,
+        ``in_hand`` (read after them, not produced yet) and the batch read ahead are read again."""
+        committing, self._committing = self._committing, None
+        if committing is None:
+            return True
+        try:
+            ms = committing.done.result()
+        except KafkaException as exc:
+            assert self._txn is None  # none begins before the one committing is through
+            self._txn = committing.txn  # what the abort undoes
+            self._abort_and_rewind(exc, in_hand or [])
+            return False
+        self.processed += committing.txn.records
         self.metrics.track_stage("commit", self.runtime.version if self.runtime else "", ms)
         return True
 
-    def _abort_and_rewind(self, exc: KafkaException | None) -> None:
-        """Abort the open transaction and seek back so all of its records, and the batch read ahead
-        after them, are read again: nothing lost."""
-        assert self._producer is not None and self._txn is not None
+    def _abort_and_rewind(self, exc: KafkaException | None, in_hand: list[Message] | None = None) -> None:
+        """Abort the open transaction (if any) and seek back so all of its records, ``in_hand`` and
+        the batch read ahead after them are read again: nothing lost."""
+        assert self._producer is not None
         if exc is not None:
             err = exc.args[0]
             if not err.txn_requires_abort():
                 raise exc  # fatal (e.g. fenced by a newer worker with the same id): stop this worker
-        self.metrics.track_error("aborted_batch")
-        log.warning(
-            "transaction aborted; rewinding",
-            extra={"error": str(exc) if exc else "processing failed", "records": self._txn.records},
-        )
         txn, self._txn = self._txn, None
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             ahead.cancel()
+        again = [*(in_hand or []), *(ahead.msgs if ahead is not None else [])]
+        if txn is None:
+            self._seek(first_offsets(again))
+            return
+        self.metrics.track_error("aborted_batch")
+        log.warning(
+            "transaction aborted; rewinding",
+            extra={"error": str(exc) if exc else "processing failed", "records": txn.records},
+        )
         self._producer.abort_transaction(TXN_TIMEOUT_S)
-        self._seek(txn.rewind_offsets(ahead.msgs if ahead is not None else []))
+        self._seek(txn.rewind_offsets(again))
 
     def _seek(self, positions: list[TopicPartition]) -> None:
         assert self._consumer is not None
