@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -381,7 +382,7 @@ class InferenceWorker:
 
         self._committing = _Commit(txn, self._committer.submit(commit))
 
-    def _finish_commit(self, in_hand: list[Message] | None = None) -> bool:
+    def _finish_commit(self, in_hand: Sequence[Message] = ()) -> bool:
         """Wait for the commit under way (if any). False when it failed and was aborted: its records,
         ``in_hand`` (read after them, not produced yet) and the batch read ahead are read again."""
         committing, self._committing = self._committing, None
@@ -392,13 +393,13 @@ class InferenceWorker:
         except KafkaException as exc:
             assert self._txn is None  # none begins before the one committing is through
             self._txn = committing.txn  # what the abort undoes
-            self._abort_and_rewind(exc, in_hand or [])
+            self._abort_and_rewind(exc, in_hand)
             return False
         self.processed += committing.txn.records
         self.metrics.track_stage("commit", self.runtime.version if self.runtime else "", ms)
         return True
 
-    def _abort_and_rewind(self, exc: KafkaException | None, in_hand: list[Message] | None = None) -> None:
+    def _abort_and_rewind(self, exc: KafkaException | None, in_hand: Sequence[Message] = ()) -> None:
         """Abort the open transaction (if any) and seek back so all of its records, ``in_hand`` and
         the batch read ahead after them are read again: nothing lost."""
         assert self._producer is not None
@@ -410,7 +411,7 @@ class InferenceWorker:
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             ahead.cancel()
-        again = [*(in_hand or []), *(ahead.msgs if ahead is not None else [])]
+        again = [*in_hand, *(ahead.msgs if ahead is not None else [])]
         if txn is None:
             self._seek(first_offsets(again))
             return
