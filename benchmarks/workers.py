@@ -43,7 +43,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
 from fieldstream.contracts import AudioRecord, FrameRecord, decode_message, encode_audio, encode_frame  # noqa: E402
-from fieldstream.kafka.admin import commit_group_at_end  # noqa: E402
+from fieldstream.kafka.admin import commit_group_at_end, end_offsets  # noqa: E402
 from fieldstream.kafka.config import consumer_config, producer_config  # noqa: E402
 from fieldstream.settings import load_settings  # noqa: E402
 from fieldstream.stack.process import free_port  # noqa: E402
@@ -305,19 +305,6 @@ def collect(
     return got
 
 
-def end_offsets(settings, topic: str) -> list[TopicPartition]:
-    """Where each partition of ``topic`` ends now (its committed records, as a read-committed reader sees)."""
-    consumer = Consumer(consumer_config(settings, f"bench-ends-{uuid.uuid4().hex[:8]}"))
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return [
-            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1])
-            for p in sorted(partitions)
-        ]
-    finally:
-        consumer.close()
-
-
 def wait_committed(settings, group: str, ends: list[TopicPartition], timeout_s: float) -> None:
     """Until ``group`` has committed every partition up to ``ends`` (a few offset requests a second:
     nothing read, so the worker has the machine to itself)."""
@@ -349,8 +336,8 @@ def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: in
         producer.poll(0)
         ids.add(f"{device}-{i}")
     producer.flush(60)
-    inputs_end = end_offsets(settings, FRAMES_RAW)
-    detections_start = end_offsets(settings, DETECTIONS_VISION)
+    inputs_end = end_offsets(settings, [FRAMES_RAW])
+    detections_start = end_offsets(settings, [DETECTIONS_VISION])
     worker = WorkerProcess("vision", model, group, env)
     rss = PeakRss(worker.pid)
     time.sleep(5)  # model loaded, group joined: the CPU shares below are those of the run itself

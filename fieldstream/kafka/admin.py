@@ -1,9 +1,10 @@
-"""Create the declared topics; move a consumer group to the end of its topics."""
+"""Create the declared topics; where partitions end; move a consumer group to the end of its topics."""
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -55,18 +56,39 @@ def commit_group_at_end(
     --to-latest``). Meant for a group with no live members (a new one); returns the records skipped."""
     consumer = Consumer(consumer_config(settings, group))
     try:
-        ends: list[TopicPartition] = []
-        skipped = 0
-        for topic in topics:
-            for partition in consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions:
-                low, high = _watermarks(consumer, TopicPartition(topic, partition), timeout_s)
-                ends.append(TopicPartition(topic, partition, high))
-                skipped += high - low
+        marks = partition_watermarks(consumer, topics, timeout_s)
+        ends = [TopicPartition(tp.topic, tp.partition, high) for tp, _low, high in marks]
+        skipped = sum(high - low for _tp, low, high in marks)
         consumer.commit(offsets=ends, asynchronous=False)
     finally:
         consumer.close()
     log.info("group moved to the end", extra={"group": group, "partitions": len(ends), "skip": skipped})
     return skipped
+
+
+def end_offsets(settings: Settings, topics: Iterable[str], timeout_s: float = 10.0) -> list[TopicPartition]:
+    """Where every partition of ``topics`` ends now (for a read-committed reader: its last
+    committed record), in partition order."""
+    consumer = Consumer(consumer_config(settings, f"fieldstream-offsets-{uuid.uuid4().hex[:8]}"))
+    try:
+        return [
+            TopicPartition(tp.topic, tp.partition, high)
+            for tp, _low, high in partition_watermarks(consumer, topics, timeout_s)
+        ]
+    finally:
+        consumer.close()
+
+
+def partition_watermarks(
+    consumer: Consumer, topics: Iterable[str], timeout_s: float = 10.0
+) -> list[tuple[TopicPartition, int, int]]:
+    """(partition, low, high) for every partition of ``topics``, in partition order."""
+    marks = []
+    for topic in topics:
+        for partition in sorted(consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions):
+            where = TopicPartition(topic, partition)
+            marks.append((where, *_watermarks(consumer, where, timeout_s)))
+    return marks
 
 
 def _watermarks(consumer: Consumer, where: TopicPartition, timeout_s: float) -> tuple[int, int]:

@@ -23,7 +23,7 @@ class WorkerConfig:
     max_wait_ms: int = 10
     # a transaction spans the batches of this long (committed sooner when the input runs dry): fewer
     # commits cost less CPU and broker work; read-committed readers see detections at the commit.
-    # 100 is Kafka Streams' default under exactly-once; in a backlog here it commits every ~2 batches
+    # 100 is Kafka Streams' default under exactly-once; in a backlog here it commits every 2-4 batches
     # (50 committed nearly every batch and ran 10-20% slower)
     commit_interval_ms: int = 100
     decode_threads: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))  # JPEG/WAV decoding

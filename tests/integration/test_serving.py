@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tritonclient.http as triton
-from confluent_kafka import Consumer, TopicPartition
 from kafka_reading import consume_until
 from simulated_records import Published, publish_chunks, publish_frames
 
 from fieldstream.contracts import decode_message
-from fieldstream.kafka.config import consumer_config
+from fieldstream.kafka.admin import commit_group_at_end
 from fieldstream.model_names import AUDIO_MODEL, CHALLENGER, CHAMPION, VISION_MODEL
 from fieldstream.stack.process import free_port, is_running, spawn, stop
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW
@@ -143,20 +142,6 @@ def _offline_frames(count: int) -> list[bytes]:
     return [encode_jpeg(f.image, 85) for f in sim.frames(count)]
 
 
-def _group_at_end(settings, topic: str, group: str) -> None:
-    """Commit ``group``'s offsets at the topic's end, so a worker in it reads only what comes next."""
-    consumer = Consumer(consumer_config(settings, group))
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = [
-            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p))[1])
-            for p in partitions
-        ]
-        consumer.commit(offsets=ends, asynchronous=False)
-    finally:
-        consumer.close()
-
-
 def _worker_detections(
     settings, consumer_factory, kind: str, publish: Callable[[], Published]
 ) -> tuple[Published, dict]:
@@ -167,7 +152,7 @@ def _worker_detections(
         if kind == "vision"
         else (AUDIO_RAW, DETECTIONS_AUDIO, "chunk_id")
     )
-    _group_at_end(settings, topic, group)
+    commit_group_at_end(settings, group, [topic])
     published = publish()
     worker = InferenceWorker(
         settings, WorkerConfig(kind=kind, group_id=group, worker_id=group, watch_models=False)

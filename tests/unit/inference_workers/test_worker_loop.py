@@ -6,7 +6,6 @@ tests/integration/test_workers.py."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
 from typing import Any
@@ -58,25 +57,22 @@ class Log:
         self.partitions = partitions
         self.next = dict.fromkeys(partitions, 0)
         self.turn = 0
-        self.lock = threading.Lock()
 
     def consume(self, num_messages: int, timeout: float) -> list[Record]:
-        with self.lock:
-            out: list[Record] = []
-            order = sorted(self.partitions)
-            for k in range(len(order)):
-                p = order[(self.turn + k) % len(order)]
-                take = min(5, num_messages - len(out), len(self.partitions[p]) - self.next[p])
-                out += self.partitions[p][self.next[p] : self.next[p] + take]
-                self.next[p] += take
-            self.turn += 1
+        out: list[Record] = []
+        order = sorted(self.partitions)
+        for k in range(len(order)):
+            p = order[(self.turn + k) % len(order)]
+            take = min(5, num_messages - len(out), len(self.partitions[p]) - self.next[p])
+            out += self.partitions[p][self.next[p] : self.next[p] + take]
+            self.next[p] += take
+        self.turn += 1
         if not out:
             time.sleep(min(timeout, 0.01))
         return out
 
     def seek(self, tp: TopicPartition) -> None:
-        with self.lock:
-            self.next[tp.partition] = tp.offset
+        self.next[tp.partition] = tp.offset
 
     def consumer_group_metadata(self) -> str:
         return "group"
