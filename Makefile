@@ -46,9 +46,10 @@ test-unit: setup ## unit tests only (no services)
 test-integration: setup ## integration tests only (starts a private stack)
 	$(PY) -m pytest tests/integration -q $(PYTEST_ARGS)
 
-lint: $(STAMP_PY) ## ruff check + format check
+lint: $(STAMP_PY) ## ruff check + format check + the layer contracts (import-linter, see ARCHITECTURE.md)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP_PY) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -39,15 +39,17 @@ from pathlib import Path
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-from fieldstream.settings import load_settings
-from fieldstream.stack.runner import LocalStack
-from fieldstream.topics import FRAMES_RAW
+from app.stack.local_stack import LocalStack
+from fieldstream.modality import AUDIO, AUDIO_CHUNK_SECONDS, VISION
+from fieldstream.settings import MB, load_settings
+from producers.device_runs import AudioRun, FrameRun
+from producers.device_simulators import CameraSimulators, frame_outgoing
 from producers.field_camera import FieldCameraConfig, FieldCameraSimulator, encode_jpeg
+from producers.publish_loop import publish_all
 from producers.publisher import MediaPublisher
+from producers.records import Outgoing
 from producers.render_workers import default_render_workers
-from producers.runner import Outgoing, publish_all
-from producers.simulated import AudioRun, FrameRun, frame_outgoing, simulated_chunks, simulated_frames
-from producers.summary import MB
+from producers.simulated import simulated_records
 
 TARGET_FRAMES_PER_S = 300.0
 TARGET_AUDIO_X_REALTIME = 200.0
@@ -92,7 +94,7 @@ def publish_only(settings, frames: int, distinct: int = 60) -> dict:
     records = [frame_outgoing(f, 85, True, settings.max_payload_bytes) for f in sim.frames(distinct)]
     source = itertools.islice(itertools.cycle(records), frames)
     summary = publish_all("bench-publish", source, MediaPublisher(settings))
-    media = summary.stats.topics[FRAMES_RAW]
+    media = summary.stats.topics[VISION.raw_topic]
     return {
         "frames": media.sent,
         "labels": summary.sent - media.sent,
@@ -123,10 +125,10 @@ def render_publish(settings, frames: int, workers: int, labels: bool = True) -> 
     )
     start = time.monotonic()
     if workers == 1:  # in process: build the banks first, as every pool worker does, so `steady` is
-        FieldCameraSimulator(run.configs(0)[0]).prepare()  # steady and both runs start alike
-    summary = publish_all("bench-render-publish", timed(simulated_frames(run)), MediaPublisher(settings))
+        CameraSimulators(run.started()).simulator(0).prepare()  # steady and both runs start alike
+    summary = publish_all("bench-render-publish", timed(simulated_records(run)), MediaPublisher(settings))
     end = time.monotonic()
-    media = summary.stats.topics[FRAMES_RAW]
+    media = summary.stats.topics[VISION.raw_topic]
     return {
         "render_workers": workers,
         "frames": media.sent,
@@ -144,9 +146,9 @@ def audio(settings, chunks: int) -> dict:
     run = AudioRun(
         devices=1, device_prefix="bench-audio", sessions=max(1, chunks // 12), chunks_per_session=12, seed=4
     )
-    summary = publish_all("bench-audio", simulated_chunks(run), MediaPublisher(settings))
-    sent = summary.stats.topics["audio.raw.v1"].sent
-    x_realtime = sent * 5.0 / summary.seconds
+    summary = publish_all("bench-audio", simulated_records(run), MediaPublisher(settings))
+    sent = summary.stats.topics[AUDIO.raw_topic].sent
+    x_realtime = sent * AUDIO_CHUNK_SECONDS / summary.seconds
     return {
         "chunks": sent,
         "failed": summary.failed,

@@ -36,7 +36,7 @@ import psutil
 # Run as a script, this folder is sys.path[0], and benchmarks/producers.py would shadow the package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from fieldstream.stack.process import free_port, is_running, spawn, stop  # noqa: E402
+from app.stack.process import free_port, is_running, spawn, stop  # noqa: E402
 from inference_workers.serving.protocol import binary_media_request  # noqa: E402
 
 TARGET_LATENCY_MS = 30.0
@@ -63,9 +63,9 @@ def export_untrained(task: str, folder: Path) -> Path:
     import torch
 
     from inference_workers.serving.inputs import expected_shape
+    from model_contract.metadata import EXTRAS_METADATA_KEY, add_metadata
     from training.config import TrainConfig
     from training.export import export_onnx
-    from training.publish import EXTRAS_KEY, add_metadata
     from training.tasks import make_task
 
     spec_task = make_task(TrainConfig(task=task))
@@ -73,7 +73,7 @@ def export_untrained(task: str, folder: Path) -> Path:
     model = spec_task.build_model().eval()
     shape = expected_shape(spec_task.spec)
     path = export_onnx(model, torch.zeros(1, *shape), folder / f"{task}.onnx")
-    add_metadata(path, EXTRAS_KEY, json.dumps(spec_task.runtime_extras()))
+    add_metadata(path, EXTRAS_METADATA_KEY, json.dumps(spec_task.runtime_extras()))
     return path
 
 
@@ -83,7 +83,7 @@ class Server:
         self.model = MODELS[task]
         self.port = free_port()
         env = {**os.environ, "FIELDSTREAM_DATA_DIR": str(log.parent)}
-        argv = [sys.executable, "-m", "fieldstream", "serve", "--model-name", self.model]
+        argv = [sys.executable, "-m", "app", "serve", "--model-name", self.model]
         argv += ["--model", str(model_path), "--http-port", str(self.port), "--host", "127.0.0.1"]
         self.log = log
         self.pid = spawn(argv, log, env=env)

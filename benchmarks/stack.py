@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fieldstream.stack.runner import LocalStack
+from app.stack.local_stack import LocalStack
 
 TARGET_UP_S = 60.0
 TARGET_RSS_BYTES = 3 * 1024**3

@@ -36,10 +36,10 @@ import psycopg2
 from confluent_kafka import Producer
 from prometheus_client import CollectorRegistry
 
+from app.stack.local_stack import LocalStack
 from fieldstream.contracts import AudioRecord, FrameRecord, encode_audio, encode_frame, encode_message
 from fieldstream.kafka.config import producer_config
 from fieldstream.settings import load_settings
-from fieldstream.stack.runner import LocalStack
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_VISION, FRAMES_RAW
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-from fieldstream.stack.runner import LocalStack
+from app.stack.local_stack import LocalStack
 from training.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ def train(data_dir: Path, task: str, args: list[str], tracked: bool) -> tuple[di
     """Run ``fieldstream train TASK --json ARGS``; return the result and the command's wall time."""
     env = {**os.environ, "FIELDSTREAM_DATA_DIR": str(data_dir), "FIELDSTREAM_LOG_LEVEL": "warning"}
     extra = [] if tracked else ["--no-mlflow"]
-    cmd = [sys.executable, "-m", "fieldstream", "train", task, "--json", *args, *extra]
+    cmd = [sys.executable, "-m", "app", "train", task, "--json", *args, *extra]
     t0 = time.monotonic()
     out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - t0

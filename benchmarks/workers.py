@@ -40,14 +40,14 @@ import psutil
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import TopicPartition  # noqa: E402
 
+from app.stack.local_stack import LocalStack  # noqa: E402
+from app.stack.process import free_port  # noqa: E402
 from fieldstream.contracts import AudioRecord, FrameRecord, decode_message, encode_audio, encode_frame  # noqa: E402
 from fieldstream.kafka.admin import commit_group_at_end, end_offsets  # noqa: E402
-from fieldstream.kafka.config import consumer_config, producer_config  # noqa: E402
+from fieldstream.kafka.clients import new_consumer, new_producer, private_group  # noqa: E402
 from fieldstream.settings import load_settings  # noqa: E402
-from fieldstream.stack.process import free_port  # noqa: E402
-from fieldstream.stack.runner import LocalStack  # noqa: E402
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW  # noqa: E402
 from inference_workers.worker.config import WorkerConfig  # noqa: E402
 
@@ -57,8 +57,8 @@ BATCH = 16
 def export_untrained(task: str, out: Path) -> Path:
     import torch
 
+    from model_contract.metadata import EXTRAS_METADATA_KEY, add_metadata
     from training.export import export_onnx
-    from training.publish import EXTRAS_KEY, add_metadata
 
     torch.manual_seed(0)
     if task == "vision":
@@ -74,7 +74,7 @@ def export_untrained(task: str, out: Path) -> Path:
         model = build_audio_model(audio_spec(tuple(BASE_SPECIES_IDS)))
         example = torch.zeros(1, *model.spec.preprocess.input_shape)
     path = export_onnx(model, example, out)
-    add_metadata(path, EXTRAS_KEY, json.dumps({"score_threshold": 0.3}))
+    add_metadata(path, EXTRAS_METADATA_KEY, json.dumps({"score_threshold": 0.3}))
     return path
 
 
@@ -162,7 +162,7 @@ class WorkerProcess:
         args = ["--model", str(model), "--group", group, "--metrics-port", str(self.port)]
         args += ["--max-batch", str(BATCH), "--max-wait-ms", "5", "--no-features"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fieldstream", "worker", kind, *args],
+            [sys.executable, "-m", "app", "worker", kind, *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -286,7 +286,7 @@ def collect(
     settings, topic: str, key: str, ids: set[str], timeout_s: float, start: list[TopicPartition] | None = None
 ) -> dict[str, dict]:
     """The detections of ``ids`` on ``topic`` (read committed), from ``start`` offsets or the beginning."""
-    consumer = Consumer(consumer_config(settings, f"bench-read-{uuid.uuid4().hex[:8]}"))
+    consumer = new_consumer(settings, private_group("bench-read"))
     if start is None:
         consumer.subscribe([topic])
     else:
@@ -308,7 +308,7 @@ def collect(
 def wait_committed(settings, group: str, ends: list[TopicPartition], timeout_s: float) -> None:
     """Until ``group`` has committed every partition up to ``ends`` (a few offset requests a second:
     nothing read, so the worker has the machine to itself)."""
-    consumer = Consumer(consumer_config(settings, group))  # not subscribed: it does not join the group
+    consumer = new_consumer(settings, group)  # not subscribed: it does not join the group
     deadline = time.monotonic() + timeout_s
     try:
         while True:
@@ -326,7 +326,7 @@ def backlog_throughput(settings, env, model: Path, jpegs: list[bytes], count: in
     tag = uuid.uuid4().hex[:6]
     group = f"bench-backlog-{tag}"
     commit_group_at_end(settings, group, [FRAMES_RAW])
-    producer = Producer(producer_config(settings))
+    producer = new_producer(settings)
     ids = set()
     now = int(time.time() * 1000)
     for i in range(count):
@@ -376,7 +376,7 @@ def paced_latency(
         target=lambda: got.update(collect(settings, DETECTIONS_VISION, "frame_id", ids, seconds + 120))
     )
     reader.start()
-    producer = Producer(producer_config(settings, **{"linger.ms": 0}))
+    producer = new_producer(settings, **{"linger.ms": 0})
     producer.list_topics(FRAMES_RAW, timeout=10)  # connected before the clock starts
     time.sleep(8)  # model loaded, groups joined, the producer's idempotence id acquired
     period = 1.0 / (devices * fps)
@@ -429,7 +429,7 @@ def audio_speed(settings, env, model: Path, count: int) -> dict:
 
     tag = uuid.uuid4().hex[:6]
     commit_group_at_end(settings, f"bench-audio-{tag}", [AUDIO_RAW])
-    producer = Producer(producer_config(settings))
+    producer = new_producer(settings)
     ids = set()
     sim = SoundscapeSimulator(SoundscapeConfig(device_id=f"brec-{tag}", chunks_per_session=count, seed=3))
     now = int(time.time() * 1000)

@@ -21,13 +21,11 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from fieldstream.contracts import KafkaRecord
 from fieldstream.kafka.config import MAX_MESSAGE_BYTES, producer_config
 from fieldstream.settings import Settings
+from producers.config import DEFAULT_MESSAGE_TIMEOUT_MS, DEFAULT_QUEUE_KBYTES, DEFAULT_QUEUE_MESSAGES
 from producers.errors import PublishInterruptedError
 
 log = logging.getLogger("producers.publisher")
 
-DEFAULT_QUEUE_MESSAGES = 10_000
-DEFAULT_QUEUE_KBYTES = 64 * 1024  # 64 MiB of media waiting in the client at most
-DEFAULT_MESSAGE_TIMEOUT_MS = 120_000  # a record not delivered after 2 min is reported as failed
 BACKPRESSURE_POLL_S = 0.05
 MAX_KEPT_ERRORS = 10
 

@@ -1,5 +1,6 @@
-"""What a source hands to the publishing loop: :class:`Outgoing` (no Kafka client imported here, so
-that render worker processes stay light)."""
+"""What a source hands to the publishing loop: :class:`Outgoing` records and :class:`SkippedInput`
+notes (no Kafka client imported here, so that render worker processes and the dataset readers stay
+light)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,15 @@ class Outgoing:
     @property
     def device_id(self) -> str:
         return self.record.key.decode()
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    """An input file the replayer could not publish, and why."""
+
+    path: str
+    reason: str
+
+
+#: what a source yields
+SourceItem = Outgoing | SkippedInput

@@ -3,7 +3,7 @@
 Rendering and JPEG-encoding a frame costs several times more CPU than publishing it, so with
 ``FrameRun.render_workers > 1`` the frames are rendered by an
 :class:`~producers.process_pool.OrderedProcessPool` and this process only publishes them. Work is
-split into :class:`~producers.simulated.FrameBlock` s of consecutive frames of one device (the
+split into :class:`~producers.record_blocks.RecordBlock` s of consecutive frames of one device (the
 simulator reuses its tiles inside a block), dealt round-robin to the workers; results come back in
 order and are interleaved as in a single process. Every frame is a pure function of its config and
 index, so the records are identical for any number of workers.
@@ -20,12 +20,13 @@ import os
 from collections.abc import Callable, Iterator
 from functools import partial
 
+from producers.config import MAX_DEFAULT_RENDER_WORKERS, MIN_POOLED_FRAMES
+from producers.device_runs import FrameRun
+from producers.device_simulators import CameraSimulators
 from producers.process_pool import OrderedProcessPool
+from producers.record_blocks import interleave, record_blocks
 from producers.records import Outgoing
-from producers.simulated import BlockRenderer, FrameRun, frame_blocks, interleave
 
-MAX_DEFAULT_RENDER_WORKERS = 4
-MIN_POOLED_FRAMES = 1000  # shorter runs do not win back the workers' start-up (a few seconds)
 ROW_PIXELS = 32 * 640 * 480  # one row of blocks holds about this many pixels ...
 MIN_BLOCK_FRAMES = 8  # ... but a block has at least this many frames (tile reuse) unless huge
 
@@ -43,7 +44,8 @@ def available_cpus() -> int:
 
 def default_render_workers(total_frames: int | None = None) -> int:
     """Render workers for a run of ``total_frames`` frames (None = endless): one per CPU, at most
-    :data:`MAX_DEFAULT_RENDER_WORKERS`; 1 (in process) for runs under :data:`MIN_POOLED_FRAMES`."""
+    :data:`~producers.config.MAX_DEFAULT_RENDER_WORKERS`; 1 (in process) for runs under
+    :data:`~producers.config.MIN_POOLED_FRAMES`."""
     if total_frames is not None and total_frames < MIN_POOLED_FRAMES:
         return 1
     return min(available_cpus(), MAX_DEFAULT_RENDER_WORKERS)
@@ -56,24 +58,23 @@ def block_frames(devices: int, width: int, height: int) -> int:
     return max(1, min(ROW_PIXELS // pixels, max(MIN_BLOCK_FRAMES, ROW_PIXELS // (devices * pixels))))
 
 
-def prepared_renderer(run: FrameRun) -> BlockRenderer:
+def prepared_renderer(run: FrameRun) -> CameraSimulators:
     """A worker's renderer, with the plant sprites of the run already rendered (they are shared by
     every device of one seed)."""
-    renderer = BlockRenderer(run)
+    renderer = CameraSimulators(run)
     renderer.simulator(0).prepare()
     return renderer
 
 
 def pooled_frames(run: FrameRun, should_stop: Callable[[], bool] | None = None) -> Iterator[Outgoing]:
-    """The records of :func:`~producers.simulated.simulated_frames`, rendered by
+    """The records of :func:`~producers.simulated.simulated_records` for a frame run, rendered by
     ``run.render_workers`` processes; they end early when ``should_stop()`` turns true while a
     result is awaited (e.g. during the workers' start-up). The pool is shut down when the iterator
     ends or is closed."""
     run = run.started()
-    assert run.start_time_ms is not None
-    run.configs(run.start_time_ms)  # bad options fail here, not in the workers
+    CameraSimulators(run)  # bad options fail here, not in the workers
     workers = run.render_workers
-    blocks = frame_blocks(run.devices, run.count, block_frames(run.devices, run.width, run.height))
+    blocks = record_blocks(run.devices, run.count, block_frames(run.devices, run.width, run.height))
     with OrderedProcessPool(partial(prepared_renderer, run), workers) as pool:
         rendered = pool.ordered(blocks, run.devices + workers, should_stop or _never)
         yield from interleave(rendered, run.devices)

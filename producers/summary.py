@@ -10,17 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fieldstream.settings import MB
 from producers.publisher import DeliveryStats
-
-MB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class SkippedInput:
-    """An input file the replayer could not publish, and why."""
-
-    path: str
-    reason: str
+from producers.records import SkippedInput
 
 
 @dataclass(frozen=True)

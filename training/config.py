@@ -1,4 +1,9 @@
-"""``TrainConfig``: one training run, as the CLI builds it and every DDP rank reads it (JSON)."""
+"""``TrainConfig``: one training run, as the CLI builds it and every DDP rank reads it (JSON), and the
+per-task defaults.
+
+Light on purpose (no torch, numpy or mlflow): ``training.cli`` reads its defaults from here at import.
+A task is a modality of :mod:`fieldstream.modality` (``vision`` | ``audio``), which names its model.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fieldstream.model_names import AUDIO_MODEL, VISION_MODEL
+from fieldstream.modality import AUDIO, MODALITIES, NAMES, VISION
 
-TASKS = ("vision", "audio")
+TASKS = NAMES
 SOURCES = ("simulated", "snapshot", "dataset")
-MODEL_NAMES = {"vision": VISION_MODEL, "audio": AUDIO_MODEL}
+MODEL_NAMES = {m.name: m.model_name for m in MODALITIES.values()}
+#: How a dataset snapshot is split unless told otherwise (``training.data.snapshot.SnapshotQuery``).
+SNAPSHOT_SPLIT_SEED = 0
+SNAPSHOT_HELDOUT_FRACTION = 0.2
+SNAPSHOT_BUCKET_S = 60
+#: What each task trains (the CLI's help).
+TASK_MODELS = {VISION.name: "the crop/weed detector", AUDIO.name: "the species classifier"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,7 @@ class TrainConfig:
 #: data from other simulator seeds) and the whole run, data and publishing included, ends within
 #: 20 minutes there; the time budget stops a slower run (a busier machine) before that.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "vision": {
+    VISION.name: {
         "epochs": 16,
         "global_batch": 16,
         "lr": 3e-3,
@@ -118,7 +129,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "heldout_size": 200,
         "time_budget_s": 17 * 60.0,
     },
-    "audio": {
+    AUDIO.name: {
         "epochs": 10,
         "global_batch": 32,
         "lr": 3e-3,

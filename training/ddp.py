@@ -3,8 +3,8 @@
 Every rank builds the same datasets (deterministic for the seeds), trains a DistributedDataParallel
 model on its DistributedSampler shard (gloo on CPU, NCCL + bf16 autocast on GPU) and all-reduces the
 epoch loss. Rank 0 alone evaluates on held-out data, logs to MLflow, checkpoints (resume picks up
-the same MLflow run), decides early stopping (broadcast to the others), and at the end exports and
-publishes the model (:mod:`training.publish`).
+the same MLflow run), decides early stopping (broadcast to the others), and at the end releases the
+model: export, register, gate, promote (:mod:`training.release`).
 
     python -m torch.distributed.run --standalone --nproc-per-node 2 -m training.ddp --config run.json
 """
@@ -143,12 +143,12 @@ def train(config: TrainConfig) -> dict[str, Any] | None:
     result = None
     if rank == 0:
         assert tracker is not None
-        from training.publish import publish_model
+        from training.release import release_model
 
         if state.best_state is not None:
             model.load_state_dict(state.best_state)
-        result = publish_model(config, task, model, heldout, tracker, state, train=train_set)
-        state.finished = True  # a later --resume starts a new run instead of publishing this one again
+        result = release_model(config, task, model, heldout, tracker, state, train=train_set)
+        state.finished = True  # a later --resume starts a new run instead of releasing this one again
         save_checkpoint(ckpt_path, state, model, optimizer, scheduler)
     dist.barrier()
     dist.destroy_process_group()

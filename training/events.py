@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from confluent_kafka import Producer
-
 from fieldstream.contracts import encode_message
-from fieldstream.kafka.config import producer_config
+from fieldstream.kafka.clients import new_producer
 from fieldstream.settings import Settings
 from fieldstream.topics import MODELS_EVENTS
 
@@ -42,7 +40,7 @@ def publish_model_event(settings: Settings, message: dict[str, Any], timeout_s: 
         if err is not None:
             errors.append(str(err))
 
-    producer = Producer(producer_config(settings))
+    producer = new_producer(settings)
     producer.produce(
         MODELS_EVENTS,
         key=message["model_name"].encode(),

@@ -18,13 +18,15 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from fieldstream.modality import AUDIO
+from model_contract.preprocess import VisionPreprocessConfig
 from producers.soundscape import BASE_SPECIES_IDS
+from training.config import TASKS
 from training.data.simulated import HELDOUT_SEED_BASE, build_audio_datasets, build_vision_datasets
 from training.export import check_parity, export_onnx
 from training.loop import evaluate_audio, evaluate_vision, train_epoch
 from training.models.audio import MultiLabelLoss, audio_spec, build_audio_model
 from training.models.vision import CenterNetLoss, build_vision_model, count_parameters, vision_spec
-from training.preprocess import VisionPreprocessConfig
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     t0 = time.perf_counter()
-    if args.task == "audio":
+    if args.task == AUDIO.name:
         train, heldout = build_audio_datasets(
             args.train, args.heldout, train_seed=args.seed, heldout_seed=HELDOUT_SEED_BASE + args.seed
         )
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("task", choices=("audio", "vision"))
+    parser.add_argument("task", choices=TASKS)
     parser.add_argument("--train", type=int, default=1500)
     parser.add_argument("--heldout", type=int, default=300)
     parser.add_argument("--epochs", type=int, default=10)

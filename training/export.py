@@ -2,8 +2,9 @@
 
 - :func:`export_onnx`: ``torch.onnx.export`` (the torch.export-based exporter) with a dynamic batch
   axis; weights the exporter writes to a side ``.onnx.data`` file are folded back in, so the single
-  ``.onnx`` file is the artifact. The model's :class:`~training.models.spec.ModelSpec` (when it has
+  ``.onnx`` file is the artifact. The model's :class:`~model_contract.spec.ModelSpec` (when it has
   one) is embedded as JSON in the ONNX metadata under :data:`SPEC_METADATA_KEY`.
+- :func:`onnx_outputs`: the exported model run over a dataset (what the tasks score it on).
 - :func:`check_parity`: max abs difference between PyTorch and ONNX Runtime (CPU) outputs on a batch;
   raises :class:`ParityError` above the tolerance.
 - :func:`quantize_static_int8`: ONNX Runtime static int8 quantisation (QDQ, calibrated on training
@@ -26,10 +27,10 @@ import onnx
 import onnxruntime as ort
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
-from training.models.spec import PRECISION_METADATA_KEY
+from model_contract.metadata import PRECISION_METADATA_KEY, SPEC_METADATA_KEY
 
-SPEC_METADATA_KEY = "fieldstream.model_spec"
 DEFAULT_TOLERANCE = 1e-4
 
 
@@ -124,6 +125,19 @@ def read_spec_metadata(onnx_path: str | Path) -> dict | None:
 def onnx_session(onnx_path: str | Path) -> ort.InferenceSession:
     """A CPU ONNX Runtime session (the reference for parity)."""
     return ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+
+
+def onnx_outputs(onnx_path: str | Path, dataset: Dataset, batch: int = 32) -> list[list[np.ndarray]]:
+    """The exported model's outputs over a dataset of ``(input, target)`` items, in order, per batch
+    (CPU ONNX Runtime): what :func:`training.loop.predict` gives for the torch model."""
+    session = onnx_session(onnx_path)
+    name = session.get_inputs()[0].name
+    count = len(dataset)  # type: ignore[arg-type]
+    out = []
+    for start in range(0, count, batch):
+        xs = np.stack([dataset[i][0].numpy() for i in range(start, min(start + batch, count))])
+        out.append(session.run(None, {name: xs}))
+    return out
 
 
 def check_parity(

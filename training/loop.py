@@ -4,9 +4,11 @@ Everything a step needs comes in as an argument, so the DDP trainer can hand in 
 ``DistributedDataParallel``-wrapped model and a loader with a ``DistributedSampler`` unchanged.
 
 - :func:`train_epoch`: one pass over a loader; returns the mean of every loss part.
+- :func:`predict`: a model's outputs over a dataset as numpy batches (what the training tasks score,
+  like the exported model's).
 - :func:`evaluate_vision`: detections decoded in numpy (the runtime's path) -> COCO mAP.
-- :func:`evaluate_audio`: sigmoid scores -> macro ROC-AUC and padded cmAP (:func:`predict_audio`
-  gives the raw logits).
+- :func:`evaluate_audio`: logits -> macro ROC-AUC and padded cmAP (:func:`predict_audio` gives the
+  raw logits).
 
 A loss function returns a scalar tensor or a dict with ``"loss"`` (plus parts to report).
 Batches are ``(inputs, targets)`` where targets may be a tensor or a dict of tensors.
@@ -15,7 +17,7 @@ Batches are ``(inputs, targets)`` where targets may be a tensor or a dict of ten
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,9 +25,15 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from training.metrics.detection import ImageDetections, mean_average_precision
-from training.metrics.multilabel import macro_roc_auc, padded_cmap, roc_auc
-from training.models.centernet import decode_detections
+from training.metrics.detection import (
+    EVAL_NMS_IOU,
+    EVAL_SCORE_THRESHOLD,
+    EVAL_TOP_K,
+    ImageDetections,
+    detections_from_maps,
+    mean_average_precision,
+)
+from training.metrics.multilabel import roc_auc, species_scores
 
 LossFn = Callable[[Any, Any], torch.Tensor | Mapping[str, torch.Tensor]]
 
@@ -97,6 +105,31 @@ def _eval_loader(dataset: Dataset, batch_size: int) -> DataLoader:
     return DataLoader(dataset, batch_size=batch_size, shuffle=False)
 
 
+def _eval_batches(
+    model: nn.Module, dataset: Dataset, device: torch.device | str, batch_size: int
+) -> Iterator[tuple[Any, Any]]:
+    """``(model outputs, targets)`` batch by batch over ``dataset`` in order, in eval mode (call it
+    under ``torch.no_grad``); a dataset that augments is refused."""
+    model.eval()
+    for inputs, targets in _eval_loader(dataset, batch_size):
+        yield model(to_device(inputs, device)), targets
+
+
+def _numpy(outputs: Any) -> list[np.ndarray]:
+    """A model's output (one tensor or a tuple of them) as float32 numpy arrays, like ONNX Runtime's."""
+    tensors = outputs if isinstance(outputs, list | tuple) else (outputs,)
+    return [t.float().cpu().numpy() for t in tensors]
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, dataset: Dataset, device: torch.device | str = "cpu", batch_size: int = 32
+) -> list[list[np.ndarray]]:
+    """The model's outputs over ``dataset`` in order, per batch, as numpy: what
+    :func:`training.export.onnx_outputs` gives for the exported model."""
+    return [_numpy(outputs) for outputs, _ in _eval_batches(model, dataset, device, batch_size)]
+
+
 @torch.no_grad()
 def evaluate_vision(
     model: nn.Module,
@@ -106,36 +139,26 @@ def evaluate_vision(
     batch_size: int = 16,
     loss_fn: LossFn | None = None,
     class_names: Sequence[str] | None = None,
-    top_k: int = 100,
-    score_threshold: float = 0.01,
-    nms_iou: float | None = 0.6,
+    top_k: int = EVAL_TOP_K,
+    score_threshold: float = EVAL_SCORE_THRESHOLD,
+    nms_iou: float | None = EVAL_NMS_IOU,
 ) -> dict[str, float]:
     """COCO mAP of ``model`` on ``dataset`` (items ``(image, target maps)``, plus ``ground_truth(i)``).
 
     Returns ``map_50``, ``map_50_95``, per-class ``ap_50/<name>`` and ``ap_50_95/<name>``, ``loss``
     (when ``loss_fn`` is given), ``images`` and ``seconds``.
     """
-    model.eval()
     start = time.perf_counter()
     predictions: list[ImageDetections] = []
     loss_sum, count = 0.0, 0
-    for inputs, targets in _eval_loader(dataset, batch_size):
-        inputs = to_device(inputs, device)
-        heat, size, offset = model(inputs)
+    for outputs, targets in _eval_batches(model, dataset, device, batch_size):
+        size = len(outputs[0])
         if loss_fn is not None:
-            loss_sum += float(
-                _loss_parts(loss_fn((heat, size, offset), to_device(targets, device)))["loss"]
-            ) * len(inputs)
-        for det in decode_detections(
-            heat.cpu().numpy(),
-            size.cpu().numpy(),
-            offset.cpu().numpy(),
-            top_k=top_k,
-            score_threshold=score_threshold,
-            nms_iou=nms_iou,
-        ):
-            predictions.append(ImageDetections(det.boxes, det.scores, det.classes))
-        count += len(inputs)
+            loss_sum += float(_loss_parts(loss_fn(outputs, to_device(targets, device)))["loss"]) * size
+        predictions += detections_from_maps(
+            [_numpy(outputs)], top_k=top_k, score_threshold=score_threshold, nms_iou=nms_iou
+        )
+        count += size
     ground_truths = [dataset.ground_truth(i) for i in range(count)]  # type: ignore[attr-defined]
     spec = getattr(model, "spec", None) or getattr(getattr(model, "module", None), "spec", None)  # DDP wraps
     names = class_names or (spec.class_names if spec is not None else None)
@@ -152,10 +175,9 @@ def predict_audio(
     model: nn.Module, dataset: Dataset, device: torch.device | str = "cpu", batch_size: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:
     """(logits (N, K), targets (N, K)) of ``model`` over ``dataset``, in dataset order."""
-    model.eval()
     logits, truth = [], []
-    for inputs, targets in _eval_loader(dataset, batch_size):
-        logits.append(model(to_device(inputs, device)).float().cpu().numpy())
+    for outputs, targets in _eval_batches(model, dataset, device, batch_size):
+        logits.append(_numpy(outputs)[0])
         truth.append(targets.numpy())
     k = len(getattr(dataset, "class_names", ()))
     if not logits:
@@ -179,11 +201,8 @@ def evaluate_audio(
     """
     start = time.perf_counter()
     logits, truth = predict_audio(model, dataset, device, batch_size)
-    # AUC is rank-based: use the logits (no float saturation ties); padded cmAP pads with scores of 1,
-    # so it needs probabilities
-    probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
     names = class_names or getattr(dataset, "class_names", None) or [str(k) for k in range(truth.shape[1])]
-    metrics = {"macro_roc_auc": macro_roc_auc(truth, logits), "padded_cmap": padded_cmap(truth, probs)}
+    metrics = species_scores(truth, logits)
     for k, name in enumerate(names):
         auc = roc_auc(truth[:, k], logits[:, k])
         if not np.isnan(auc):

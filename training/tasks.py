@@ -1,36 +1,57 @@
-"""The two training tasks behind one small interface: datasets, model, loss, metrics, gate policy.
+"""The training task of each modality behind one small interface: datasets, model, loss, metrics, gate.
 
-The DDP trainer (:mod:`training.ddp`) only talks to a :class:`Task`; a task knows how to build its
-(train, held-out) datasets from the simulators or from an offline-store snapshot, its model and
-loss, how to score a torch model and an exported ONNX model on held-out data, and its gate.
+The DDP trainer (:mod:`training.ddp`) only talks to a :class:`Task`; a task knows its
+:class:`~fieldstream.modality.Modality`, how to build its (train, held-out) datasets from the
+simulators, an offline-store snapshot or a dataset folder, its model and loss, and its gate policy.
+A torch model (every epoch) and its exported ONNX model (the gate) are scored by one skeleton: the
+model's outputs over the held-out set, per batch, go through the task's :meth:`Task.score`, so the
+candidate, its export and the champion are measured by the same code. :func:`make_task` looks the
+task up by the modality's name (``TrainConfig.task``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
-import onnxruntime as ort
 from torch import nn
 from torch.utils.data import Dataset
 
+from fieldstream.modality import AUDIO, VISION, Modality
+from model_contract.spec import ModelSpec
 from training.config import TrainConfig
+from training.export import onnx_outputs
 from training.gate import AUDIO_GATE, VISION_GATE, GatePolicy
-from training.metrics.detection import ImageDetections, mean_average_precision
-from training.metrics.multilabel import macro_roc_auc, padded_cmap
-from training.models.centernet import decode_detections
-from training.models.spec import ModelSpec
+from training.loop import predict
+from training.metrics.detection import detections_from_maps, mean_average_precision
+from training.metrics.multilabel import species_scores
+from training.models.audio import MultiLabelLoss, audio_spec, build_audio_model
+from training.models.vision import CenterNetLoss, build_vision_model, vision_spec, with_input_size
+
+#: Model outputs over a held-out set: per batch, one array per output (torch or ONNX Runtime alike).
+Outputs = list[list[np.ndarray]]
 
 
-@dataclass
 class Task:
-    name: str
-    model_name: str
-    gate: GatePolicy
-    spec: ModelSpec
-    #: what the datasets were built from, set by :meth:`datasets` for snapshots and dataset folders
-    manifest: dict[str, Any] | None = None
+    """One modality's training: subclasses name the modality, the production gate and what differs."""
+
+    modality: ClassVar[Modality]
+    production_gate: ClassVar[GatePolicy]
+    #: held-out batch of the torch evaluation each epoch
+    eval_batch_size: ClassVar[int]
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.model_name = config.registered_model
+        self.gate = gate_policy(self.production_gate, config)
+        self.spec = self.build_spec(config)
+        #: what the datasets were built from, set by :meth:`datasets` for snapshots and dataset folders
+        self.manifest: dict[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        """The modality's name: ``vision`` | ``audio``."""
+        return self.modality.name
 
     def datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
         """(train, held-out) from the source the config names."""
@@ -49,80 +70,72 @@ class Task:
         return self.simulated_datasets(config)
 
     def simulated_datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
-        raise NotImplementedError
-
-    def build_model(self) -> nn.Module:
-        raise NotImplementedError
-
-    def loss(self) -> nn.Module:
-        raise NotImplementedError
-
-    def evaluate(self, model: nn.Module, heldout: Dataset, device: str) -> dict[str, float]:
-        raise NotImplementedError
-
-    def evaluate_onnx(self, onnx_path: str, heldout: Dataset) -> dict[str, float]:
-        raise NotImplementedError
-
-    def runtime_extras(self) -> dict[str, Any]:
-        return {}
-
-
-def _onnx_outputs(onnx_path: str, heldout: Dataset, batch: int = 32) -> list[list[np.ndarray]]:
-    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    out = []
-    for start in range(0, len(heldout), batch):  # type: ignore[arg-type]
-        xs = np.stack([heldout[i][0].numpy() for i in range(start, min(start + batch, len(heldout)))])  # type: ignore[arg-type]
-        out.append(session.run(None, {name: xs}))
-    return out
-
-
-class VisionTask(Task):
-    def __init__(self, config: TrainConfig) -> None:
-        from training.models.vision import vision_spec, with_input_size
-
-        names = {"class_names": config.class_names} if config.class_names else {}
-        spec = vision_spec(**names, **config.arch)
-        if config.input_size:
-            spec = with_input_size(spec, *config.input_size)
-        super().__init__("vision", config.registered_model, gate_policy(VISION_GATE, config), spec)
-
-    def simulated_datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
-        from training.data.simulated import build_vision_datasets
-
-        return build_vision_datasets(
+        """(train, held-out) from the simulator, each from its own seed."""
+        build, options = self.simulator()
+        return build(
             config.train_size,
             config.heldout_size,
             train_seed=config.train_seed,
             heldout_seed=config.heldout_seed,
-            preprocess=self.spec.preprocess,  # type: ignore[arg-type]
+            preprocess=self.spec.preprocess,
+            **options,
         )
 
-    def build_model(self) -> nn.Module:
-        from training.models.vision import build_vision_model
+    def evaluate(self, model: nn.Module, heldout: Dataset, device: str) -> dict[str, float]:
+        """The torch model's metrics on the held-out set."""
+        return self.score(predict(model, heldout, device, self.eval_batch_size), heldout)
 
+    def evaluate_onnx(self, onnx_path: str, heldout: Dataset) -> dict[str, float]:
+        """The exported model's metrics on the held-out set (CPU ONNX Runtime, as the workers run it)."""
+        return self.score(onnx_outputs(onnx_path, heldout), heldout)
+
+    def build_spec(self, config: TrainConfig) -> ModelSpec:
+        raise NotImplementedError
+
+    def simulator(self) -> tuple[Any, dict[str, Any]]:
+        """The simulated-datasets builder of :mod:`training.data.simulated` and its task options."""
+        raise NotImplementedError
+
+    def build_model(self) -> nn.Module:
+        raise NotImplementedError
+
+    def loss(self) -> nn.Module:
+        raise NotImplementedError
+
+    def score(self, outputs: Outputs, heldout: Dataset) -> dict[str, float]:
+        """The task's metrics (its gate metric among them) from a model's outputs on ``heldout``."""
+        raise NotImplementedError
+
+    def runtime_extras(self) -> dict[str, Any]:
+        """What the runtime needs beside the spec, stored in the exported model's metadata."""
+        return {}
+
+
+class VisionTask(Task):
+    modality = VISION
+    production_gate = VISION_GATE
+    eval_batch_size = 16
+
+    def build_spec(self, config: TrainConfig) -> ModelSpec:
+        names = {"class_names": config.class_names} if config.class_names else {}
+        spec = vision_spec(**names, **config.arch)
+        return with_input_size(spec, *config.input_size) if config.input_size else spec
+
+    def simulator(self) -> tuple[Any, dict[str, Any]]:
+        from training.data.simulated import build_vision_datasets
+
+        return build_vision_datasets, {}
+
+    def build_model(self) -> nn.Module:
         return build_vision_model(self.spec)
 
     def loss(self) -> nn.Module:
-        from training.models.vision import CenterNetLoss
-
         return CenterNetLoss()
 
-    def evaluate(self, model: nn.Module, heldout: Dataset, device: str) -> dict[str, float]:
-        from training.loop import evaluate_vision
-
-        metrics = evaluate_vision(model, heldout, device, class_names=self.spec.class_names)
-        return {
-            "map50": metrics["map_50"],
-            "map50_95": metrics["map_50_95"],
-            **{k: v for k, v in metrics.items() if k.startswith("ap_")},
-        }
-
-    def evaluate_onnx(self, onnx_path: str, heldout: Dataset) -> dict[str, float]:
-        predictions = []
-        for heat, size, offset in _onnx_outputs(onnx_path, heldout):
-            for det in decode_detections(heat, size, offset, score_threshold=0.01, nms_iou=0.6):
-                predictions.append(ImageDetections(det.boxes, det.scores, det.classes))
+    def score(self, outputs: Outputs, heldout: Dataset) -> dict[str, float]:
+        """``map50``, ``map50_95`` and per-class ``ap_50/<name>``, ``ap_50_95/<name>`` (COCO mAP of the
+        head maps decoded as the runtime decodes them)."""
+        predictions = detections_from_maps(outputs)
         truths = [heldout.ground_truth(i) for i in range(len(predictions))]  # type: ignore[attr-defined]
         m = mean_average_precision(predictions, truths, self.spec.num_classes).as_dict(self.spec.class_names)
         return {
@@ -136,52 +149,41 @@ class VisionTask(Task):
 
 
 class AudioTask(Task):
-    def __init__(self, config: TrainConfig) -> None:
+    modality = AUDIO
+    production_gate = AUDIO_GATE
+    eval_batch_size = 64
+
+    def build_spec(self, config: TrainConfig) -> ModelSpec:
         from producers.soundscape import BASE_SPECIES_IDS
-        from training.models.audio import audio_spec
 
-        spec = audio_spec(tuple(config.class_names or BASE_SPECIES_IDS), **config.arch)
-        super().__init__("audio", config.registered_model, gate_policy(AUDIO_GATE, config), spec)
+        return audio_spec(tuple(config.class_names or BASE_SPECIES_IDS), **config.arch)
 
-    def simulated_datasets(self, config: TrainConfig) -> tuple[Dataset, Dataset]:
+    def simulator(self) -> tuple[Any, dict[str, Any]]:
         from training.data.simulated import build_audio_datasets
 
-        return build_audio_datasets(
-            config.train_size,
-            config.heldout_size,
-            train_seed=config.train_seed,
-            heldout_seed=config.heldout_seed,
-            class_names=self.spec.class_names,
-            preprocess=self.spec.preprocess,  # type: ignore[arg-type]
-        )
+        return build_audio_datasets, {"class_names": self.spec.class_names}
 
     def build_model(self) -> nn.Module:
-        from training.models.audio import build_audio_model
-
         return build_audio_model(self.spec)
 
     def loss(self) -> nn.Module:
-        from training.models.audio import MultiLabelLoss
-
         return MultiLabelLoss()
 
-    def evaluate(self, model: nn.Module, heldout: Dataset, device: str) -> dict[str, float]:
-        from training.loop import evaluate_audio
-
-        m = evaluate_audio(model, heldout, device, class_names=self.spec.class_names)
-        return {"macro_roc_auc": m["macro_roc_auc"], "padded_cmap": m["padded_cmap"]}
-
-    def evaluate_onnx(self, onnx_path: str, heldout: Dataset) -> dict[str, float]:
-        logits = np.concatenate([outs[0] for outs in _onnx_outputs(onnx_path, heldout)])
+    def score(self, outputs: Outputs, heldout: Dataset) -> dict[str, float]:
+        """``macro_roc_auc`` and ``padded_cmap`` of the species logits."""
+        logits = np.concatenate([batch[0] for batch in outputs])
         truth = np.stack([heldout[i][1].numpy() for i in range(len(logits))])
-        scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-        return {"macro_roc_auc": macro_roc_auc(truth, logits), "padded_cmap": padded_cmap(truth, scores)}
+        return species_scores(truth, logits)
 
     def runtime_extras(self) -> dict[str, Any]:
         from producers.soundscape import SPECIES_BY_ID
 
         names = {sid: SPECIES_BY_ID[sid].name for sid in self.spec.class_names if sid in SPECIES_BY_ID}
         return {"display_names": names, "thresholds": {}}
+
+
+#: The task of each modality, by the modality's name.
+TASKS: dict[str, type[Task]] = {task.modality.name: task for task in (VisionTask, AudioTask)}
 
 
 def gate_policy(default: GatePolicy, config: TrainConfig) -> GatePolicy:
@@ -191,4 +193,5 @@ def gate_policy(default: GatePolicy, config: TrainConfig) -> GatePolicy:
 
 
 def make_task(config: TrainConfig) -> Task:
-    return VisionTask(config) if config.task == "vision" else AudioTask(config)
+    """The task ``config.task`` names (a modality's name)."""
+    return TASKS[config.task](config)

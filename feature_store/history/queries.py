@@ -18,9 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import psycopg2
-import psycopg2.extras
-
 
 @dataclass(frozen=True)
 class QueryParams:
@@ -198,6 +195,8 @@ def build_query(query: NamedQuery, params: QueryParams) -> tuple[str, dict[str, 
 
 def run_query(dsn: str, query: NamedQuery, params: QueryParams) -> tuple[list[str], list[Sequence[Any]]]:
     """Run a named query; return the column names and the rows."""
+    import psycopg2  # the query catalogue is read by `fieldstream --help`: the driver only when run
+
     sql, args = build_query(query, params)
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SET TIME ZONE 'UTC'")

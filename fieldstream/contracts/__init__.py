@@ -13,7 +13,8 @@ from fieldstream.contracts.errors import (
     SchemaValidationError,
     UnsupportedContentTypeError,
 )
-from fieldstream.contracts.media import (
+from fieldstream.contracts.messages import decode_message, encode_message, schema_topics, validate_message
+from fieldstream.contracts.raw_media import (
     AUDIO_TYPES,
     IMAGE_TYPES,
     AudioRecord,
@@ -25,7 +26,6 @@ from fieldstream.contracts.media import (
     encode_frame,
     header_value,
 )
-from fieldstream.contracts.messages import decode_message, encode_message, schema_topics, validate_message
 
 __all__ = [
     "AUDIO_TYPES",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Iterable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from fieldstream.kafka.config import consumer_config
+from fieldstream.kafka.clients import new_consumer, private_group
 from fieldstream.settings import Settings
 from fieldstream.topics import TopicSpec
 
@@ -54,7 +53,7 @@ def commit_group_at_end(
     """Commit ``group``'s offsets at the current end of every partition of ``topics``, so its next
     consumers read only what is produced from now on (``kafka-consumer-groups --reset-offsets
     --to-latest``). Meant for a group with no live members (a new one); returns the records skipped."""
-    consumer = Consumer(consumer_config(settings, group))
+    consumer = new_consumer(settings, group)
     try:
         marks = partition_watermarks(consumer, topics, timeout_s)
         ends = [TopicPartition(tp.topic, tp.partition, high) for tp, _low, high in marks]
@@ -69,7 +68,7 @@ def commit_group_at_end(
 def end_offsets(settings: Settings, topics: Iterable[str], timeout_s: float = 10.0) -> list[TopicPartition]:
     """Where every partition of ``topics`` ends now (for a read-committed reader: its last
     committed record), in partition order."""
-    consumer = Consumer(consumer_config(settings, f"fieldstream-offsets-{uuid.uuid4().hex[:8]}"))
+    consumer = new_consumer(settings, private_group("offsets"))
     try:
         return [
             TopicPartition(tp.topic, tp.partition, high)

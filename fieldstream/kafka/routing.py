@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from fieldstream.contracts import ContractError, send_to_deadletter
-from fieldstream.contracts.media import decode_audio, decode_frame
 from fieldstream.contracts.messages import decode_message
+from fieldstream.contracts.raw_media import decode_audio, decode_frame
 from fieldstream.topics import AUDIO_RAW, FRAMES_RAW
 
 log = logging.getLogger("fieldstream.kafka.routing")

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
-from fieldstream.media import decode_audio
+from fieldstream.media_decoding import decode_audio
 from inference_workers.runtime.model import ModelRuntime
-from training.preprocess import AudioPreprocessConfig, log_mel
+from model_contract.preprocess import AudioPreprocessConfig, log_mel
 
 
 class AudioRuntime(ModelRuntime):

@@ -1,9 +1,9 @@
 """Load a model version into a runtime: by MLflow reference (``models:/NAME@ALIAS``,
 ``models:/NAME/VERSION``) or by a local ``.onnx`` path.
 
-The ONNX file carries what the runtime needs in its metadata (written at export):
-``fieldstream.model_spec`` (class names, preprocessing config, I/O names) and optionally
-``fieldstream.runtime_extras`` (score threshold, per-species thresholds, display names).
+The ONNX file carries what the runtime needs in its metadata, written at export
+(:mod:`model_contract.metadata`): the model spec (class names, preprocessing config, I/O names) and
+optionally the runtime extras (score threshold, per-species thresholds, display names).
 
 A registered version may ship a static int8 variant beside the float model (see
 :func:`training.export.quantize_static_int8`): ``precision`` picks which runs.
@@ -12,7 +12,6 @@ A registered version may ship a static int8 variant beside the float model (see
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from pathlib import Path
 
@@ -20,10 +19,9 @@ from inference_workers.runtime.audio import AudioRuntime
 from inference_workers.runtime.model import ModelLoadError, ModelRuntime
 from inference_workers.runtime.session import choose_providers, create_session
 from inference_workers.runtime.vision import VisionRuntime
-from training.models.spec import DETECTION, PRECISION_METADATA_KEY, ModelSpec
+from model_contract.metadata import MissingModelSpecError, read_model_metadata
+from model_contract.spec import DETECTION
 
-SPEC_KEY = "fieldstream.model_spec"
-EXTRAS_KEY = "fieldstream.runtime_extras"
 PRECISIONS = ("auto", "fp32", "int8")
 
 
@@ -56,7 +54,7 @@ def load_runtime(
     if ref.startswith("models:/"):
         if not tracking_uri:
             raise ModelLoadError("loading from the MLflow registry needs a tracking URI")
-        from training.registry import ModelRegistry  # mlflow only when the registry is used
+        from model_contract.registry import ModelRegistry  # mlflow only when the registry is used
 
         name, which = parse_model_ref(ref)
         if download_dir is not None:
@@ -77,11 +75,10 @@ def load_runtime(
 
 def runtime_from_file(path: Path, name: str | None, version: str) -> ModelRuntime:
     session, provider = create_session(str(path))
-    meta = session.get_modelmeta().custom_metadata_map
-    if SPEC_KEY not in meta:
-        raise ModelLoadError(f"{path} has no {SPEC_KEY} metadata: export it with training.export.export_onnx")
-    spec = ModelSpec.from_json(meta[SPEC_KEY])
-    extras = json.loads(meta.get(EXTRAS_KEY, "{}"))
+    try:
+        meta = read_model_metadata(session.get_modelmeta().custom_metadata_map)
+    except MissingModelSpecError as exc:
+        raise ModelLoadError(f"{path}: {exc}") from exc
+    spec = meta.spec
     cls = VisionRuntime if spec.task == DETECTION else AudioRuntime
-    precision = meta.get(PRECISION_METADATA_KEY, "fp32")
-    return cls(name or spec.name, version, spec, session, provider, extras, precision)
+    return cls(name or spec.name, version, spec, session, provider, meta.extras, meta.precision)

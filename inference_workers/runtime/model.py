@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from training.models.spec import ModelSpec
+from model_contract.spec import ModelSpec
 
 
 class ModelLoadError(RuntimeError):

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from inference_workers.runtime.model import ModelRuntime
-from training.models.centernet import decode_detections
-from training.preprocess import VisionPreprocessConfig, decode_for_model, prepare_images
+from model_contract.detections import decode_detections
+from model_contract.preprocess import VisionPreprocessConfig, decode_for_model, prepare_images
 
 
 class VisionRuntime(ModelRuntime):

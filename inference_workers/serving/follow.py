@@ -79,7 +79,7 @@ class ChampionFollower:
 
     def reconcile(self) -> bool:
         """Serve the registry's champion if another version is served; False when that failed."""
-        from training.registry import ModelRegistry  # mlflow: only imported where the registry is used
+        from model_contract.registry import ModelRegistry  # mlflow: only imported where the registry is used
 
         generation = self.model.generation  # a swap by the watcher meanwhile wins over this one
         try:

@@ -1,7 +1,7 @@
 """One V2 input tensor -> what the runtime takes: decoded media, or an already preprocessed batch.
 
 - ``BYTES [N]``: encoded media (JPEG/PNG frames, WAV/FLAC/OGG chunks), raw with the binary-data
-  extension or base64 strings in JSON; decoded with :mod:`fieldstream.media`, like the workers do.
+  extension or base64 strings in JSON; decoded with :mod:`fieldstream.media_decoding`, like the workers do.
 - ``FP32 [N, ...]`` named like the model's input (``images``, ``log_mel``): preprocessed tensors.
 
 Everything a client can get wrong is an ``InvalidInput`` (400) naming the element and the cause;
@@ -21,7 +21,7 @@ from kserve.protocol.infer_type import InferInput
 
 from fieldstream.contracts.errors import ContractError
 from inference_workers.runtime.model import ModelRuntime
-from training.models.spec import DETECTION, ModelSpec
+from model_contract.spec import DETECTION, ModelSpec
 
 #: Most inputs one request may carry (bounds the memory a request can take).
 MAX_BATCH = 64

@@ -5,7 +5,7 @@ Inputs (Open Inference Protocol v2), one tensor per request (see :mod:`.inputs`)
 - ``BYTES`` ``[N]``: encoded media, JPEG/PNG frames or WAV/FLAC/OGG chunks. Raw bytes with the
   binary-data extension (tritonclient ``binary_data=True``), or base64 strings in plain JSON.
 - ``FP32`` ``[N, ...]`` named like the model's input (``images`` or ``log_mel``): tensors already
-  preprocessed with :mod:`training.preprocess`.
+  preprocessed with :mod:`model_contract.preprocess`.
 
 Output ``detections`` (``BYTES`` ``[N]``): one JSON document per input, the same boxes/species list a
 worker puts into its detection message; the response's ``model_version`` names the version that

@@ -6,6 +6,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 
+from fieldstream.modality import NAMES
 from fieldstream.model_names import CHAMPION
 
 
@@ -15,7 +16,7 @@ def default_worker_id() -> str:
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    kind: str  # "vision" | "audio"
+    kind: str  # a modality's name: "vision" | "audio"
     model_ref: str | None = None  # default: models:/<model>@champion
     group_id: str | None = None  # default: fieldstream-worker-<kind>
     worker_id: str = field(default_factory=default_worker_id)  # part of the transactional.id
@@ -34,8 +35,8 @@ class WorkerConfig:
     attach_features: bool = True
 
     def __post_init__(self) -> None:
-        if self.kind not in ("vision", "audio"):
-            raise ValueError(f"worker kind must be vision or audio, not {self.kind!r}")
+        if self.kind not in NAMES:
+            raise ValueError(f"worker kind must be one of {', '.join(NAMES)}, not {self.kind!r}")
         if self.max_batch < 1 or self.max_wait_ms < 0 or self.decode_threads < 1:
             raise ValueError("max_batch and decode_threads must be >= 1, max_wait_ms >= 0")
         if not 0 <= self.commit_interval_ms <= self.transaction_timeout_ms // 2:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 
-from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+from confluent_kafka import OFFSET_END, TopicPartition
 
 from fieldstream.contracts import ContractError, decode_message
-from fieldstream.kafka.config import consumer_config
+from fieldstream.kafka.clients import new_consumer, private_group
 from fieldstream.settings import Settings
 from fieldstream.topics import MODELS_EVENTS
 from inference_workers.runtime.model import ModelRuntime
@@ -52,7 +51,7 @@ class ModelWatcher(threading.Thread):
         self._stop.set()
 
     def run(self) -> None:
-        consumer = Consumer(consumer_config(self._settings, f"model-watch-{uuid.uuid4().hex[:12]}"))
+        consumer = new_consumer(self._settings, private_group("model-watch"))
         meta = consumer.list_topics(MODELS_EVENTS, timeout=10).topics[MODELS_EVENTS]
         consumer.assign([TopicPartition(MODELS_EVENTS, p, OFFSET_END) for p in meta.partitions])
         try:

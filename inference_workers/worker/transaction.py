@@ -8,7 +8,7 @@ produced); aborting it means seeking every partition back to the first offset it
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from confluent_kafka import Message, TopicPartition
@@ -42,7 +42,7 @@ class OpenTransaction:
 
 
 def first_offsets(
-    msgs: Iterable[Message], start: dict[tuple[str, int], int] | None = None
+    msgs: Iterable[Message], start: Mapping[tuple[str, int], int] | None = None
 ) -> list[TopicPartition]:
     """The first offset of ``msgs`` per partition (or the one in ``start`` where that is earlier)."""
     first = dict(start or {})

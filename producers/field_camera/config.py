@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from producers.config import DEFAULT_CAMERA_FPS
 from producers.field_camera.species import (
     CROP_CLASS_ID,
     CROP_KINDS,
@@ -32,7 +33,7 @@ class FieldCameraConfig:
     device_id: str = "boom-0"
     width: int = 640
     height: int = 480
-    fps: float = 10.0
+    fps: float = DEFAULT_CAMERA_FPS
     speed_mps: float = 6.0
     seed: int = 0
     crop_kinds: tuple[str, ...] = CROP_KINDS

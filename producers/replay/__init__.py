@@ -5,15 +5,13 @@
   ``taxonomy.csv``), :mod:`.audio_files`: audio folders -> ``audio.raw.v1`` + ``labels.v1``.
 """
 
-from producers.replay.audio import CHUNK_SAMPLES, TARGET_RATE, chunk_stream, file_chunks, resample_stream
+from producers.replay.audio import chunk_stream, file_chunks, resample_stream
 from producers.replay.audio_files import find_audio_files, replay_audio
 from producers.replay.birdclef import BirdclefLabels
 from producers.replay.images import replay_images
 from producers.replay.yolo import YoloDataset
 
 __all__ = [
-    "CHUNK_SAMPLES",
-    "TARGET_RATE",
     "BirdclefLabels",
     "YoloDataset",
     "chunk_stream",

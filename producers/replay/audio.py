@@ -22,15 +22,15 @@ import numpy as np
 import soundfile
 from scipy.signal import resample_poly
 
-TARGET_RATE = 32_000
-CHUNK_SECONDS = 5
-CHUNK_SAMPLES = TARGET_RATE * CHUNK_SECONDS
+from fieldstream.modality import AUDIO_CHUNK_SECONDS, AUDIO_SAMPLE_RATE
+from producers.config import AUDIO_CHUNK_SAMPLES
+
 MIN_TAIL_SECONDS = 1.0
 SEGMENT_SECONDS = 8.0  # input resampled per segment (memory bound)
 READ_BLOCK_FRAMES = 65_536
 
 
-def resample_ratio(src_rate: int, dst_rate: int = TARGET_RATE) -> tuple[int, int]:
+def resample_ratio(src_rate: int, dst_rate: int = AUDIO_SAMPLE_RATE) -> tuple[int, int]:
     """``(up, down)`` with ``up / down == dst_rate / src_rate`` in lowest terms."""
     if src_rate <= 0 or dst_rate <= 0:
         raise ValueError("sample rates must be positive")
@@ -56,7 +56,7 @@ def _pad_samples(up: int, down: int) -> int:
 
 
 def resample_stream(
-    blocks: Iterable[np.ndarray], src_rate: int, dst_rate: int = TARGET_RATE
+    blocks: Iterable[np.ndarray], src_rate: int, dst_rate: int = AUDIO_SAMPLE_RATE
 ) -> Iterator[np.ndarray]:
     """Resample a mono signal given as consecutive blocks; yields output pieces (float32).
 
@@ -103,8 +103,8 @@ def _segment(
 
 def chunk_stream(
     pieces: Iterable[np.ndarray],
-    chunk_samples: int = CHUNK_SAMPLES,
-    min_tail_samples: int = int(MIN_TAIL_SECONDS * TARGET_RATE),
+    chunk_samples: int = AUDIO_CHUNK_SAMPLES,
+    min_tail_samples: int = int(MIN_TAIL_SECONDS * AUDIO_SAMPLE_RATE),
 ) -> Iterator[np.ndarray]:
     """Cut a signal (given as pieces) into ``chunk_samples`` chunks; the tail is padded or dropped."""
     pending: list[np.ndarray] = []
@@ -122,7 +122,12 @@ def chunk_stream(
         yield np.concatenate((tail, np.zeros(chunk_samples - tail.size, dtype=np.float32)))
 
 
-def file_chunks(path: Path, rate: int = TARGET_RATE) -> Iterator[np.ndarray]:
+def _chunk_samples(rate: int) -> int:
+    """Samples in one chunk at ``rate``."""
+    return round(rate * AUDIO_CHUNK_SECONDS)
+
+
+def file_chunks(path: Path, rate: int = AUDIO_SAMPLE_RATE) -> Iterator[np.ndarray]:
     """5 s mono chunks at ``rate`` of an audio file (anything libsndfile reads: WAV, FLAC, OGG, ...).
 
     Raises ``soundfile.LibsndfileError`` (a ``RuntimeError``) when the file cannot be decoded.
@@ -130,13 +135,13 @@ def file_chunks(path: Path, rate: int = TARGET_RATE) -> Iterator[np.ndarray]:
     with soundfile.SoundFile(str(path)) as f:
         blocks = (to_mono(b) for b in f.blocks(blocksize=READ_BLOCK_FRAMES, dtype="float32", always_2d=True))
         yield from chunk_stream(
-            resample_stream(blocks, f.samplerate, rate), rate * CHUNK_SECONDS, int(rate * MIN_TAIL_SECONDS)
+            resample_stream(blocks, f.samplerate, rate), _chunk_samples(rate), int(rate * MIN_TAIL_SECONDS)
         )
 
 
-def expected_chunks(frames: int, src_rate: int, rate: int = TARGET_RATE) -> int:
+def expected_chunks(frames: int, src_rate: int, rate: int = AUDIO_SAMPLE_RATE) -> int:
     """How many chunks :func:`file_chunks` gives for ``frames`` samples at ``src_rate``."""
     up, down = resample_ratio(src_rate, rate)
     out = -(-frames * up // down)
-    full, tail = divmod(out, rate * CHUNK_SECONDS)
+    full, tail = divmod(out, _chunk_samples(rate))
     return full + (1 if tail >= rate * MIN_TAIL_SECONDS and tail > 0 else 0)

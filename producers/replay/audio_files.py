@@ -18,16 +18,16 @@ from pathlib import Path
 import soundfile
 
 from fieldstream.contracts import AudioRecord, ContractError, encode_audio
-from fieldstream.settings import MB
-from fieldstream.topics import AUDIO_RAW
+from fieldstream.contracts.raw_media import DEFAULT_MAX_PAYLOAD
+from fieldstream.modality import AUDIO, AUDIO_SAMPLE_RATE
+from producers.clock import now_ms
+from producers.config import AUDIO_CHUNK_MS
 from producers.errors import DatasetError
 from producers.labels import chunk_label, label_record
-from producers.replay.audio import CHUNK_SECONDS, MIN_TAIL_SECONDS, TARGET_RATE, expected_chunks, file_chunks
+from producers.records import Outgoing, SkippedInput, SourceItem
+from producers.replay.audio import MIN_TAIL_SECONDS, expected_chunks, file_chunks
 from producers.replay.birdclef import BirdclefLabels
-from producers.runner import Outgoing, SourceItem
-from producers.simulated import now_ms
 from producers.soundscape import encode_wav
-from producers.summary import SkippedInput
 
 #: Files with these suffixes are replayed (and reported when they cannot be decoded).
 AUDIO_SUFFIXES = frozenset({".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3"})
@@ -75,7 +75,7 @@ def replay_audio(
     files: list[Path] | None = None,
     birdclef: BirdclefLabels | None = None,
     labels: bool = True,
-    max_payload: int = 8 * MB,
+    max_payload: int = DEFAULT_MAX_PAYLOAD,
     clock_ms: Callable[[], int] = now_ms,
 ) -> Iterator[SourceItem]:
     """Chunks of every file, file after file."""
@@ -87,19 +87,18 @@ def replay_audio(
         start_ms = clock_ms()
         published = 0
         try:
-            for index, chunk in enumerate(file_chunks(path, TARGET_RATE)):
+            for index, chunk in enumerate(file_chunks(path, AUDIO_SAMPLE_RATE)):
                 chunk_id = f"{session}-c{index:04d}"
-                captured_at = start_ms + index * CHUNK_SECONDS * 1000
-                audio = AudioRecord(
-                    device_id, chunk_id, session, captured_at, TARGET_RATE, encode_wav(chunk, TARGET_RATE)
-                )
+                captured_at = start_ms + index * AUDIO_CHUNK_MS
+                wav = encode_wav(chunk, AUDIO_SAMPLE_RATE)
+                audio = AudioRecord(device_id, chunk_id, session, captured_at, AUDIO_SAMPLE_RATE, wav)
                 record = encode_audio(audio, max_payload)
                 label = None
                 if species is not None:
                     label = label_record(
                         chunk_label(device_id, chunk_id, session, captured_at, species, "dataset")
                     )
-                yield Outgoing(AUDIO_RAW, record, label)
+                yield Outgoing(AUDIO.raw_topic, record, label)
                 published += 1
         except (*_DECODE_ERRORS, ContractError) as exc:
             reason = (

@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from fieldstream.contracts import ContractError, FrameRecord, encode_frame
-from fieldstream.settings import MB
-from fieldstream.topics import FRAMES_RAW
+from fieldstream.contracts.raw_media import DEFAULT_MAX_PAYLOAD
+from fieldstream.modality import VISION
+from producers.clock import now_ms
 from producers.errors import SkipInputError
 from producers.labels import frame_label, label_record
+from producers.records import Outgoing, SkippedInput, SourceItem
 from producers.replay.yolo import YoloDataset, check_image
-from producers.runner import Outgoing, SourceItem
-from producers.simulated import now_ms
-from producers.summary import SkippedInput
 
 
 def _frame_item(
@@ -47,7 +46,7 @@ def _frame_item(
     label = None
     if boxes is not None:
         label = label_record(frame_label(device_id, frame_id, captured_at, boxes, "dataset"))
-    return Outgoing(FRAMES_RAW, record, label)
+    return Outgoing(VISION.raw_topic, record, label)
 
 
 def replay_images(
@@ -56,7 +55,7 @@ def replay_images(
     *,
     loop: bool = False,
     labels: bool = True,
-    max_payload: int = 8 * MB,
+    max_payload: int = DEFAULT_MAX_PAYLOAD,
     clock_ms: Callable[[], int] = now_ms,
 ) -> Iterator[SourceItem]:
     """Every image of ``dataset`` in path order (again and again with ``loop``, until stopped)."""

@@ -10,13 +10,12 @@ Usable without Kafka::
 """
 
 from producers.soundscape.ambience import AMBIENT_BEDS
-from producers.soundscape.config import CHUNK_SAMPLES, CHUNK_SECONDS, SoundscapeConfig
+from producers.soundscape.config import SoundscapeConfig
 from producers.soundscape.scene import MIN_PART_S, band_energy, band_limit
 from producers.soundscape.simulator import CallEvent, SimulatedChunk, SoundscapeSimulator, render_dataset
 from producers.soundscape.species import (
     BASE_SPECIES_IDS,
     DRIFT_SPECIES_IDS,
-    SAMPLE_RATE,
     SPECIES,
     SPECIES_BY_ID,
     Species,
@@ -27,11 +26,8 @@ from producers.soundscape.wav import decode_audio, encode_wav
 __all__ = [
     "AMBIENT_BEDS",
     "BASE_SPECIES_IDS",
-    "CHUNK_SAMPLES",
-    "CHUNK_SECONDS",
     "DRIFT_SPECIES_IDS",
     "MIN_PART_S",
-    "SAMPLE_RATE",
     "SPECIES",
     "SPECIES_BY_ID",
     "CallEvent",

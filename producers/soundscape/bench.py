@@ -12,7 +12,8 @@ import argparse
 import json
 import time
 
-from producers.soundscape.config import CHUNK_SECONDS, SoundscapeConfig
+from fieldstream.modality import AUDIO_CHUNK_SECONDS
+from producers.soundscape.config import SoundscapeConfig
 from producers.soundscape.simulator import SoundscapeSimulator
 from producers.soundscape.wav import encode_wav
 
@@ -31,7 +32,7 @@ def _figures(count: int, seconds: float) -> dict[str, float]:
         "seconds": round(seconds, 3),
         "chunks_per_s": round(count / seconds, 1),
         "ms_per_chunk": round(1000.0 * seconds / count, 2),
-        "x_real_time": round(count * CHUNK_SECONDS / seconds, 1),
+        "x_real_time": round(count * AUDIO_CHUNK_SECONDS / seconds, 1),
     }
 
 

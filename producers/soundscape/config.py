@@ -1,15 +1,15 @@
-"""Simulator options and the fixed soundscape format (32 kHz mono, 5 s chunks, as in BirdCLEF)."""
+"""Options of one simulated acoustic recorder: :class:`SoundscapeConfig`.
+
+The format (32 kHz mono, 5 s chunks, as in BirdCLEF) is the kernel's: :mod:`fieldstream.modality`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fieldstream.modality import AUDIO_CHUNK_SECONDS
 from producers.soundscape.ambience import AMBIENT_BEDS
-from producers.soundscape.species import BASE_SPECIES_IDS, SAMPLE_RATE, SPECIES_BY_ID
-
-CHUNK_SECONDS = 5.0
-CHUNK_SAMPLES = int(CHUNK_SECONDS * SAMPLE_RATE)  # 160000
-CHUNK_MS = int(CHUNK_SECONDS * 1000)
+from producers.soundscape.species import BASE_SPECIES_IDS, SPECIES_BY_ID
 
 
 @dataclass(frozen=True)
@@ -90,4 +90,4 @@ class SoundscapeConfig:
         """Whether the new species may call in chunk ``index`` (its start is past ``drift_at_s``)."""
         if self.new_species is None:
             return False
-        return self.drift_at_s is None or index * CHUNK_SECONDS >= self.drift_at_s
+        return self.drift_at_s is None or index * AUDIO_CHUNK_SECONDS >= self.drift_at_s

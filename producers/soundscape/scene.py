@@ -30,9 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft as sfft
 
+from fieldstream.modality import AUDIO_SAMPLE_RATE
+from producers.config import AUDIO_CHUNK_SAMPLES
 from producers.soundscape.ambience import AmbientBed, BankPool
-from producers.soundscape.config import CHUNK_SAMPLES, SoundscapeConfig
-from producers.soundscape.species import SAMPLE_RATE, get_species
+from producers.soundscape.config import SoundscapeConfig
+from producers.soundscape.species import get_species
 
 MIN_PART_S = 0.25
 MAX_SPLIT_BOOST_DB = 6.0
@@ -75,8 +77,8 @@ class PlacedCall:
 def _band_spectrum(x: np.ndarray, band: tuple[float, float]) -> tuple[np.ndarray, int]:
     nfft = sfft.next_fast_len(x.size, real=True)
     spectrum = sfft.rfft(x, nfft)
-    k_lo = int(np.ceil(band[0] * nfft / SAMPLE_RATE))
-    k_hi = int(np.floor(band[1] * nfft / SAMPLE_RATE)) + 1
+    k_lo = int(np.ceil(band[0] * nfft / AUDIO_SAMPLE_RATE))
+    k_hi = int(np.floor(band[1] * nfft / AUDIO_SAMPLE_RATE)) + 1
     spectrum[:k_lo] = 0.0
     spectrum[k_hi:] = 0.0
     return spectrum, nfft
@@ -100,7 +102,7 @@ class ScenePlanner:
     def __init__(self, config: SoundscapeConfig, rng: RngFactory) -> None:
         self.config = config
         self._rng = rng
-        self._pool = BankPool(rng, SAMPLE_RATE)
+        self._pool = BankPool(rng, AUDIO_SAMPLE_RATE)
         self._sessions: OrderedDict[int, SessionScene] = OrderedDict()
         self._slots: OrderedDict[tuple[int, int], tuple[PlacedCall, ...]] = OrderedDict()
 
@@ -129,7 +131,7 @@ class ScenePlanner:
 
     def calls_in_chunk(self, s: int, k: int) -> list[PlacedCall]:
         """Calls sounding in chunk ``k``: its own and those of chunk ``k - 1`` spilling into it."""
-        spill = [c for c in self.slot(s, k - 1) if c.end > k * CHUNK_SAMPLES] if k > 0 else []
+        spill = [c for c in self.slot(s, k - 1) if c.end > k * AUDIO_CHUNK_SAMPLES] if k > 0 else []
         return spill + list(self.slot(s, k))
 
     def slot(self, s: int, k: int) -> tuple[PlacedCall, ...]:
@@ -157,7 +159,7 @@ class ScenePlanner:
                 species_id = scene.community[int(rng.choice(len(scene.community), p=scene.weights))]
             snr_db = float(rng.uniform(*cfg.snr_db_range))
             position = float(rng.random())
-            wave = get_species(species_id).sample_call(self._rng("call", s, k, i), SAMPLE_RATE)
+            wave = get_species(species_id).sample_call(self._rng("call", s, k, i), AUDIO_SAMPLE_RATE)
             call_id = f"{cfg.chunk_id(s, k)}-e{i}"
             placed.append(self._place(scene, k, call_id, species_id, wave, snr_db, position, can_spill))
         return tuple(placed)
@@ -173,13 +175,13 @@ class ScenePlanner:
         position: float,
         can_spill: bool,
     ) -> PlacedCall:
-        n, base = wave.size, k * CHUNK_SAMPLES
-        min_part = int(MIN_PART_S * SAMPLE_RATE)
-        inside = base + int(position * (CHUNK_SAMPLES - n))
+        n, base = wave.size, k * AUDIO_CHUNK_SAMPLES
+        min_part = int(MIN_PART_S * AUDIO_SAMPLE_RATE)
+        inside = base + int(position * (AUDIO_CHUNK_SAMPLES - n))
         start = inside
         if can_spill and n >= 2 * min_part:
-            start = base + int(position * (CHUNK_SAMPLES - min_part))
-            spill = start + n - (base + CHUNK_SAMPLES)
+            start = base + int(position * (AUDIO_CHUNK_SAMPLES - min_part))
+            spill = start + n - (base + AUDIO_CHUNK_SAMPLES)
             if 0 < spill < min_part:
                 start -= spill
         fitted = self._fit(scene, species_id, wave, start, snr_db, k)
@@ -198,7 +200,7 @@ class ScenePlanner:
         """Gain putting the weakest chunk part of the call at ``snr_db``, with each part's SNR."""
         band = get_species(species_id).band
         ambient = scene.ambient.segment(start, wave.size)
-        cut = (k + 1) * CHUNK_SAMPLES - start
+        cut = (k + 1) * AUDIO_CHUNK_SAMPLES - start
         if cut >= wave.size:  # wholly inside chunk k
             ratio = band_energy(ambient, band) / band_energy(wave, band)
             return float(np.sqrt(10.0 ** (snr_db / 10.0) * ratio)), ((k, snr_db),)

@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from producers.soundscape.config import CHUNK_MS, CHUNK_SAMPLES, SoundscapeConfig
+from fieldstream.modality import AUDIO_SAMPLE_RATE
+from producers.config import AUDIO_CHUNK_MS, AUDIO_CHUNK_SAMPLES
+from producers.soundscape.config import SoundscapeConfig
 from producers.soundscape.rng import derive_rng
 from producers.soundscape.scene import ScenePlanner
-from producers.soundscape.species import SAMPLE_RATE, get_species
+from producers.soundscape.species import get_species
 from producers.soundscape.wav import encode_wav
 
 PEAK_LIMIT = 0.98  # a chunk whose mix would peak above this is scaled down as a whole
@@ -109,21 +111,21 @@ class SoundscapeSimulator:
             raise IndexError(f"chunk index {index} outside [0, {cfg.total_chunks})")
         s, k = divmod(index, cfg.chunks_per_session)
         scene = self._planner.session(s)
-        base = k * CHUNK_SAMPLES
-        ambient = scene.ambient.segment(base, CHUNK_SAMPLES)
-        calls_part = np.zeros(CHUNK_SAMPLES, dtype=np.float32)
+        base = k * AUDIO_CHUNK_SAMPLES
+        ambient = scene.ambient.segment(base, AUDIO_CHUNK_SAMPLES)
+        calls_part = np.zeros(AUDIO_CHUNK_SAMPLES, dtype=np.float32)
         events = []
         for call in self._planner.calls_in_chunk(s, k):
-            a, b = max(call.start, base), min(call.end, base + CHUNK_SAMPLES)
+            a, b = max(call.start, base), min(call.end, base + AUDIO_CHUNK_SAMPLES)
             calls_part[a - base : b - base] += call.wave[a - call.start : b - call.start]
             events.append(
                 CallEvent(
                     species_id=call.species_id,
-                    start_s=(a - base) / SAMPLE_RATE,
-                    end_s=(b - base) / SAMPLE_RATE,
+                    start_s=(a - base) / AUDIO_SAMPLE_RATE,
+                    end_s=(b - base) / AUDIO_SAMPLE_RATE,
                     snr_db=round(call.part_snr_db(k), 3),
                     call_id=call.call_id,
-                    truncated=call.start < base or call.end > base + CHUNK_SAMPLES,
+                    truncated=call.start < base or call.end > base + AUDIO_CHUNK_SAMPLES,
                 )
             )
         waveform = ambient + calls_part
@@ -142,8 +144,8 @@ class SoundscapeSimulator:
             chunk_id=cfg.chunk_id(s, k),
             index=index,
             session_index=k,
-            captured_at_ms=cfg.start_time_ms + index * CHUNK_MS,
-            sample_rate=SAMPLE_RATE,
+            captured_at_ms=cfg.start_time_ms + index * AUDIO_CHUNK_MS,
+            sample_rate=AUDIO_SAMPLE_RATE,
             waveform=waveform,
             species=tuple(sorted({e.species_id for e in events})),
             calls=tuple(events),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fieldstream.modality import AUDIO_SAMPLE_RATE
 from producers.soundscape.synth import (
     CallBuilder,
     band_noise,
@@ -20,8 +21,6 @@ from producers.soundscape.synth import (
     periodic_am,
     smooth_random,
 )
-
-SAMPLE_RATE = 32000
 
 CallGenerator = Callable[[np.random.Generator, int], np.ndarray]
 
@@ -51,7 +50,7 @@ class Species:
     def f_hi(self) -> float:
         return self.band[1]
 
-    def sample_call(self, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    def sample_call(self, rng: np.random.Generator, sample_rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray:
         """One call with fresh per-call jitter, peak-normalised to 1 (float32)."""
         wave = np.asarray(self.generator(rng, sample_rate), dtype=np.float32)
         return wave / np.float32(np.max(np.abs(wave)))

@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fieldstream.topics import AUDIO_RAW, DEADLETTER, FEATURES_AUDIO, FEATURES_FRAMES, FRAMES_RAW
+from fieldstream.modality import AUDIO, VISION
+from fieldstream.topics import DEADLETTER
 
+#: A feature stream: the feature view of a modality (``VISION.view``, ``AUDIO.view``).
 Kind = Literal["frames", "audio"]
 
 
@@ -19,11 +21,11 @@ class FeatureJobConfig(BaseModel):
 
     job_name: str = Field("fieldstream-features", description="Flink job name; names its state folder.")
     group_id: str = Field("fieldstream-features", description="Kafka consumer group (offsets on checkpoint).")
-    kinds: tuple[Kind, ...] = Field(("frames", "audio"), description="Streams to process.")
-    frames_topic: str = FRAMES_RAW
-    audio_topic: str = AUDIO_RAW
-    features_frames_topic: str = FEATURES_FRAMES
-    features_audio_topic: str = FEATURES_AUDIO
+    kinds: tuple[Kind, ...] = Field((VISION.view, AUDIO.view), description="Streams to process.")
+    frames_topic: str = VISION.raw_topic
+    audio_topic: str = AUDIO.raw_topic
+    features_frames_topic: str = VISION.features_topic
+    features_audio_topic: str = AUDIO.features_topic
     deadletter_topic: str = DEADLETTER
     parallelism: int = Field(1, ge=1, le=8)
     checkpoint_interval_s: float = Field(5.0, gt=0)

@@ -15,9 +15,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from feature_store.features import FEATURE_SET_VERSION
+from fieldstream.health import HealthServer
 from fieldstream.logs import configure_logging
 from fieldstream.settings import Settings, load_settings
 from stream_jobs.features.config import FeatureJobConfig
+from stream_jobs.features.kinds import KINDS
 from stream_jobs.features.pipeline import (
     deadletter_ddl,
     pipeline_ddl,
@@ -29,7 +31,6 @@ from stream_jobs.features.udfs import UdfConfig, feature_udf
 from stream_jobs.flink.environment import FlinkOptions, create_table_environment
 from stream_jobs.flink.lifecycle import JobRunner, JobState, job_metrics
 from stream_jobs.flink.restore import latest_restore_point, prune_restore_points
-from stream_jobs.service import HealthServer
 
 log = logging.getLogger("fieldstream.features.job")
 
@@ -142,7 +143,7 @@ def run_feature_job(config: FeatureJobConfig, settings: Settings) -> int:
 def cluster_arg_parser() -> argparse.ArgumentParser:
     """The arguments the FlinkDeployment passes after ``-pym stream_jobs.features.job``."""
     parser = argparse.ArgumentParser(prog="stream_jobs.features.job", description=__doc__)
-    parser.add_argument("--kinds", nargs="+", choices=("frames", "audio"), default=["frames", "audio"])
+    parser.add_argument("--kinds", nargs="+", choices=tuple(KINDS), default=list(KINDS))
     parser.add_argument("--job-name", default="fieldstream-features")
     parser.add_argument("--group-id", default="fieldstream-features")
     parser.add_argument(

@@ -1,8 +1,14 @@
-"""Decoding and features per media kind, on a batch of raw records (no Flink, no I/O: unit-testable).
+"""Decoding and features per feature stream, on a batch of raw records (no Flink, no I/O: unit-testable).
+
+The feature job's two streams, ``frames`` and ``audio``, are the feature views of the kernel's
+modalities (:mod:`fieldstream.modality`): a :class:`MediaKind` takes its raw contract (headers, record
+decoder, ids) from its :class:`~fieldstream.modality.Modality` and adds only what the feature job does
+differently per stream (media decoding, feature function, batching). :data:`KINDS` is keyed by the
+feature view, the value of the job's ``--kinds``.
 
 :func:`score_batch` takes the Kafka values and header lists of one batch and returns one :class:`Scored`
 per record, in order: either the record's metadata and features, or the reason it was rejected.
-Media decoding is :mod:`fieldstream.media` (PIL frames, RGB; soundfile chunks, float32 mono): the
+Media decoding is :mod:`fieldstream.media_decoding` (PIL frames, RGB; soundfile chunks, float32 mono): the
 decoders the workers, the server and training use too. Features are computed per batch with
 ``feature_store.features``: records of the same shape (frame size; chunk length and sample rate) go
 to the batch function together, in the blocks that function would cut the batch into anyway.
@@ -22,13 +28,16 @@ from feature_store.features import (
     audio_features_batch,
     frame_features_batch,
 )
-from fieldstream.contracts import ContractError, decode_audio, decode_frame
+from fieldstream.contracts import AudioRecord, ContractError, FrameRecord
 from fieldstream.contracts import headers as h
-from fieldstream.media import MediaDecodeError, decode_image
-from fieldstream.media import decode_audio as decode_media_audio
+from fieldstream.media_decoding import MediaDecodeError, decode_image
+from fieldstream.media_decoding import decode_audio as decode_media_audio
+from fieldstream.modality import AUDIO as AUDIO_MODALITY
+from fieldstream.modality import VISION, Modality
 from stream_jobs.features.errors import FeatureComputationError, FutureTimestampError
 
 Headers = list[tuple[str, bytes | None]]
+RawRecord = FrameRecord | AudioRecord
 
 
 @dataclass
@@ -56,6 +65,26 @@ class Scored:
     def rejected(cls, exc: BaseException) -> Scored:
         return cls(ok=False, error=str(exc), error_type=type(exc).__name__)
 
+    @classmethod
+    def accepted(cls, record: RawRecord, ids: dict[str, str], id_header: str, payload: bytes) -> Scored:
+        """A decoded raw record's metadata (``ids`` as :meth:`Modality.ids` gives them); features come
+        later. Fields a record of this modality does not have stay None."""
+        return cls(
+            ok=True,
+            device_id=record.device_id,
+            item_id=ids[id_header],
+            session_id=ids.get(h.SESSION_ID),
+            captured_at=record.captured_at,
+            content_type=record.content_type,
+            size_bytes=len(payload),
+            sample_rate=getattr(record, "sample_rate", None),
+            lat=record.lat,
+            lon=record.lon,
+            speed_mps=getattr(record, "speed_mps", None),
+            boom_offset_m=getattr(record, "boom_offset_m", None),
+            payload=payload,
+        )
+
 
 def headers_from_columns(names: Sequence[str], columns: Sequence[Sequence[Any]]) -> list[Headers]:
     """Per-record header lists from one column per header name (None = the record lacks it).
@@ -80,50 +109,14 @@ def decode_waveform(data: bytes, expected_rate: int) -> np.ndarray:
     return mono
 
 
-def _frame(value: bytes | None, headers: Headers, max_payload: int) -> tuple[Scored, np.ndarray]:
-    rec = decode_frame(value, headers, max_payload)
-    scored = Scored(
-        ok=True,
-        device_id=rec.device_id,
-        item_id=rec.frame_id,
-        captured_at=rec.captured_at,
-        content_type=rec.content_type,
-        size_bytes=len(rec.image),
-        lat=rec.lat,
-        lon=rec.lon,
-        speed_mps=rec.speed_mps,
-        boom_offset_m=rec.boom_offset_m,
-        payload=rec.image,
-    )
-    return scored, decode_image(rec.image)
-
-
-def _chunk(value: bytes | None, headers: Headers, max_payload: int) -> tuple[Scored, np.ndarray]:
-    rec = decode_audio(value, headers, max_payload)
-    scored = Scored(
-        ok=True,
-        device_id=rec.device_id,
-        item_id=rec.chunk_id,
-        session_id=rec.session_id,
-        captured_at=rec.captured_at,
-        content_type=rec.content_type,
-        size_bytes=len(rec.audio),
-        sample_rate=rec.sample_rate,
-        lat=rec.lat,
-        lon=rec.lon,
-        payload=rec.audio,
-    )
-    return scored, decode_waveform(rec.audio, rec.sample_rate)
-
-
 @dataclass(frozen=True)
 class MediaKind:
-    """What differs between frames and chunks."""
+    """One feature stream: its modality (raw contract, feature view) and what the job does per stream."""
 
-    name: str  # "frames" | "audio"
+    modality: Modality
     feature_names: tuple[str, ...]
-    header_names: tuple[str, ...]  # the contract's headers, handed to the UDF one column each
-    decode: Callable[[bytes | None, Headers, int], tuple[Scored, np.ndarray]]
+    payload: Callable[[Any], bytes]  # the media bytes of a decoded raw record
+    decode_media: Callable[[bytes, Scored], np.ndarray]  # media bytes -> the feature function's input
     group_key: Callable[[Scored, np.ndarray], tuple[Any, ...]]
     compute: Callable[[np.ndarray, Scored], dict[str, np.ndarray]]
     #: records per call of the batch function, by media shape: the block size the feature function cuts
@@ -131,45 +124,48 @@ class MediaKind:
     #: 92 MB copy that cost ~7% of the UDF) and each call sees exactly the blocks it would have made
     block: Callable[[tuple[int, ...]], int]
 
+    @property
+    def name(self) -> str:
+        """The feature view (``frames`` | ``audio``): the ``--kinds`` value, the Flink table prefix."""
+        return self.modality.view
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """The raw contract's headers, handed to the UDF one column each."""
+        return self.modality.header_names
+
+    @property
+    def sessions(self) -> bool:
+        """Whether its records belong to a session (audio chunks), kept beside the record id."""
+        return h.SESSION_ID in self.modality.header_names
+
+    def decode(self, value: bytes | None, headers: Headers, max_payload: int) -> tuple[Scored, np.ndarray]:
+        """Contract check, metadata and decoded media of one raw record (raises ContractError)."""
+        record = self.modality.decode_record(value, headers, max_payload)
+        payload = self.payload(record)
+        scored = Scored.accepted(record, self.modality.ids(record), self.modality.id_header, payload)
+        return scored, self.decode_media(payload, scored)
+
 
 FRAMES = MediaKind(
-    "frames",
+    VISION,
     FRAME_FEATURE_NAMES,
-    (
-        h.SCHEMA,
-        h.DEVICE_ID,
-        h.FRAME_ID,
-        h.CAPTURED_AT,
-        h.CONTENT_TYPE,
-        h.LAT,
-        h.LON,
-        h.SPEED_MPS,
-        h.BOOM_OFFSET_M,
-    ),
-    _frame,
+    lambda record: record.image,
+    lambda data, _s: decode_image(data),
     lambda _s, image: image.shape,
     lambda images, _first: frame_features_batch(images),
     lambda shape: max(1, (1 << 19) // max(1, shape[0] * shape[1])),  # frames.py: blocks of ~2**19 pixels
 )
 AUDIO = MediaKind(
-    "audio",
+    AUDIO_MODALITY,
     AUDIO_FEATURE_NAMES,
-    (
-        h.SCHEMA,
-        h.DEVICE_ID,
-        h.CHUNK_ID,
-        h.SESSION_ID,
-        h.CAPTURED_AT,
-        h.SAMPLE_RATE,
-        h.CONTENT_TYPE,
-        h.LAT,
-        h.LON,
-    ),
-    _chunk,
+    lambda record: record.audio,
+    lambda data, s: decode_waveform(data, int(s.sample_rate or 0)),
     lambda s, wave: (wave.shape[0], s.sample_rate),
     lambda waves, first: audio_features_batch(waves, int(first.sample_rate or 0)),
     lambda _shape: 4,  # audio.py: blocks of 4 chunks
 )
+#: The feature streams by feature view (``frames``, ``audio``).
 KINDS: dict[str, MediaKind] = {k.name: k for k in (FRAMES, AUDIO)}
 
 

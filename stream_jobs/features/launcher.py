@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fieldstream.health import READY_PATH
+
 
 class FeatureJobStartError(RuntimeError):
     """The job exited or did not reach RUNNING in time; the message ends with its log."""
@@ -37,7 +39,7 @@ class FeatureJobProcess:
     def start(self, timeout_s: float = 180.0) -> FeatureJobProcess:
         self.health_port = free_port()
         env = {**os.environ, "FIELDSTREAM_DATA_DIR": str(self.data_dir)}
-        cmd = [sys.executable, "-m", "fieldstream", "features", "run", *self.args]
+        cmd = [sys.executable, "-m", "app", "features", "run", *self.args]
         cmd += ["--health-port", str(self.health_port)]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as out:
@@ -54,7 +56,7 @@ class FeatureJobProcess:
 
     def ready(self) -> bool:
         try:
-            url = f"http://127.0.0.1:{self.health_port}/readyz"
+            url = f"http://127.0.0.1:{self.health_port}{READY_PATH}"
             return urllib.request.urlopen(url, timeout=2).status == 200
         except OSError:
             return False

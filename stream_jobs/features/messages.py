@@ -11,22 +11,18 @@ import json
 from typing import Any
 
 from fieldstream.contracts import encode_message
-from fieldstream.topics import FEATURES_AUDIO, FEATURES_FRAMES
-from stream_jobs.features.kinds import Scored
-
-SCHEMA_TOPICS = {"frames": FEATURES_FRAMES, "audio": FEATURES_AUDIO}
+from fieldstream.contracts import headers as h
+from stream_jobs.features.kinds import KINDS, Scored
 
 
 def feature_message(kind: str, scored: Scored, feature_set: str, computed_at: int) -> dict[str, Any]:
-    """The message dict for one accepted record."""
+    """The message dict for one accepted record of the feature stream ``kind`` (``frames`` | ``audio``)."""
     if not scored.ok or scored.features is None:
         raise ValueError("only accepted records with features have a feature message")
-    message: dict[str, Any] = {"device_id": scored.device_id}
-    if kind == "frames":
-        message["frame_id"] = scored.item_id
-    else:
-        message["chunk_id"] = scored.item_id
-        message["session_id"] = scored.session_id
+    media = KINDS[kind]
+    message: dict[str, Any] = {"device_id": scored.device_id, media.modality.id_header: scored.item_id}
+    if media.sessions:
+        message[h.SESSION_ID] = scored.session_id
     message.update(
         captured_at=int(scored.captured_at or 0),
         computed_at=int(computed_at),
@@ -38,7 +34,8 @@ def feature_message(kind: str, scored: Scored, feature_set: str, computed_at: in
 
 def encode_feature_message(kind: str, scored: Scored, feature_set: str, computed_at: int) -> bytes:
     """Validated, compact UTF-8 JSON for the features topic."""
-    return encode_message(SCHEMA_TOPICS[kind], feature_message(kind, scored, feature_set, computed_at))
+    topic = KINDS[kind].modality.features_topic  # its JSON Schema validates the message
+    return encode_message(topic, feature_message(kind, scored, feature_set, computed_at))
 
 
 def features_json(features: dict[str, float]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from feature_store.features import FEATURE_SET_VERSION
 from fieldstream.settings import Settings
 from stream_jobs.features.config import FeatureJobConfig
-from stream_jobs.features.kinds import KINDS
+from stream_jobs.features.kinds import FRAMES, KINDS, MediaKind
 from stream_jobs.features.udfs import META_FIELDS, feature_column
 from stream_jobs.features.windows import WindowSpec, window_columns, window_select_sql
 from stream_jobs.flink.sql import (
@@ -50,19 +50,20 @@ class PipelineSpec:
         return f"{self.kind}_features"
 
 
-def _common(id_column: str, session: bool) -> tuple[tuple[str, str, str], ...]:
-    cols = [(id_column, "STRING", "item_id"), ("device_id", "STRING", "device_id")]
-    if session:
+def _common(kind: MediaKind) -> tuple[tuple[str, str, str], ...]:
+    cols = [(kind.modality.id_header, "STRING", "item_id"), ("device_id", "STRING", "device_id")]
+    if kind.sessions:
         cols.append(("session_id", "STRING", "session_id"))
     cols.append(("captured_at", "STRING", iso_utc_ms("captured_at")))
     return tuple(cols)
 
 
 def pipeline_spec(kind: str, config: FeatureJobConfig) -> PipelineSpec:
-    names = KINDS[kind].feature_names
-    if kind == "frames":
+    """The tables of the feature stream ``kind`` (``frames`` | ``audio``), with the config's topics."""
+    media_kind = KINDS[kind]
+    if media_kind is FRAMES:
         media = (
-            *_common("frame_id", False),
+            *_common(media_kind),
             ("content_type", "STRING", "content_type"),
             ("media_uri", "STRING", "media_uri"),
             ("size_bytes", "INT", "size_bytes"),
@@ -75,15 +76,15 @@ def pipeline_spec(kind: str, config: FeatureJobConfig) -> PipelineSpec:
             kind,
             config.frames_topic,
             config.features_frames_topic,
-            "frame_id",
+            media_kind.modality.id_header,
             "frames",
             media,
             "frame_features",
-            _features_columns("frame_id", False),
-            WindowSpec("frame_features_1m", "frames", names),
+            _features_columns(media_kind),
+            WindowSpec("frame_features_1m", "frames", media_kind.feature_names),
         )
     media = (
-        *_common("chunk_id", True),
+        *_common(media_kind),
         ("sample_rate", "INT", "sample_rate"),
         ("content_type", "STRING", "content_type"),
         ("media_uri", "STRING", "media_uri"),
@@ -95,18 +96,18 @@ def pipeline_spec(kind: str, config: FeatureJobConfig) -> PipelineSpec:
         kind,
         config.audio_topic,
         config.features_audio_topic,
-        "chunk_id",
+        media_kind.modality.id_header,
         "audio_chunks",
         media,
         "audio_features",
-        _features_columns("chunk_id", True),
-        WindowSpec("audio_features_1m", "chunks", names, with_sessions=True),
+        _features_columns(media_kind),
+        WindowSpec("audio_features_1m", "chunks", media_kind.feature_names, with_sessions=True),
     )
 
 
-def _features_columns(id_column: str, session: bool) -> tuple[tuple[str, str, str], ...]:
+def _features_columns(kind: MediaKind) -> tuple[tuple[str, str, str], ...]:
     return (
-        *_common(id_column, session),
+        *_common(kind),
         ("feature_set", "STRING", literal(FEATURE_SET_VERSION)),
         ("features", "STRING", "features"),
         ("computed_at", "STRING", iso_utc_ms("computed_at")),

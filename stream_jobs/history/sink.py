@@ -17,7 +17,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from fieldstream.contracts import ContractError
 from fieldstream.contracts.messages import decode_message
-from fieldstream.kafka.config import consumer_config, producer_config
+from fieldstream.kafka.clients import new_consumer, new_producer
 from fieldstream.kafka.routing import decode_or_deadletter
 from fieldstream.settings import Settings
 from stream_jobs.history.metrics import SinkMetrics
@@ -58,8 +58,8 @@ class HistorySink:
         self._stop.set()
 
     def run(self) -> None:
-        consumer = Consumer(consumer_config(self.settings, self.config.group_id))
-        producer = Producer(producer_config(self.settings))
+        consumer = new_consumer(self.settings, self.config.group_id)
+        producer = new_producer(self.settings)
         writer = PostgresWriter(self.settings.postgres_dsn)
 
         def on_assign(_consumer: Any, partitions: list[Any]) -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
+from app.stack.local_stack import LocalStack
 from fieldstream.kafka.config import consumer_config, producer_config
 from fieldstream.settings import Settings, load_settings
-from fieldstream.stack.runner import LocalStack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -84,7 +84,7 @@ def run_training(stack_dir: Path, task: str, *extra: str) -> dict:
 
     env = {**os.environ, "FIELDSTREAM_DATA_DIR": str(stack_dir), "FIELDSTREAM_LOG_LEVEL": "warning"}
     out = subprocess.run(
-        [sys.executable, "-m", "fieldstream", "train", task, "--json", *extra],
+        [sys.executable, "-m", "app", "train", task, "--json", *extra],
         env=env,
         capture_output=True,
         text=True,
@@ -106,7 +106,7 @@ def reported_metrics(result: dict, precision: str) -> dict[str, float]:
 def trained_models(local_stack: LocalStack, settings: Settings) -> dict[str, dict]:
     """A tiny vision and audio model, trained here with the real trainer, registered and promoted to
     champion (by hand: tiny models do not clear the production gate's floor)."""
-    from training.registry import ModelRegistry
+    from model_contract.registry import ModelRegistry
 
     registry = ModelRegistry(settings.mlflow_tracking_uri)
     models = {}

@@ -23,7 +23,7 @@ import soundfile
 from kafka_reading import consume_until
 from PIL import Image
 
-from fieldstream.cli import main
+from app.cli import main
 from fieldstream.contracts import decode_audio, decode_frame, decode_message
 from fieldstream.paths import PROJECT_ROOT
 from fieldstream.topics import AUDIO_RAW, FRAMES_RAW, LABELS
@@ -233,7 +233,7 @@ def test_a_signal_stops_cleanly_and_everything_counted_as_sent_is_in_kafka(
         [
             sys.executable,
             "-m",
-            "fieldstream",
+            "app",  # the `fieldstream` command
             "produce",
             "frames",
             "--count",

@@ -14,8 +14,8 @@ from onnx import TensorProto, helper
 
 from fieldstream.contracts import decode_message
 from fieldstream.topics import MODELS_EVENTS
+from model_contract.registry import CHALLENGER, CHAMPION, ModelRegistry, RegistryError
 from training.events import model_event, publish_model_event
-from training.registry import CHALLENGER, CHAMPION, ModelRegistry, RegistryError
 
 
 def _scale_model(path, factor: float) -> None:

@@ -28,17 +28,17 @@ import tritonclient.http as triton
 from kafka_reading import consume_until
 from simulated_records import Published, publish_chunks, publish_frames
 
+from app.stack.process import free_port, is_running, spawn, stop
 from fieldstream.contracts import decode_message
 from fieldstream.kafka.admin import commit_group_at_end
 from fieldstream.model_names import AUDIO_MODEL, CHALLENGER, CHAMPION, VISION_MODEL
-from fieldstream.stack.process import free_port, is_running, spawn, stop
 from fieldstream.topics import AUDIO_RAW, DETECTIONS_AUDIO, DETECTIONS_VISION, FRAMES_RAW
 from inference_workers.runtime import load_runtime
 from inference_workers.serving.protocol import binary_media_request
 from inference_workers.worker.config import WorkerConfig
 from inference_workers.worker.loop import InferenceWorker
+from model_contract.registry import ModelRegistry
 from training.events import model_event, publish_model_event
-from training.registry import ModelRegistry
 
 #: Small for the test (the default is 8 MB): a 5 s WAV (320 KB) still fits, 3 MB does not.
 MAX_PAYLOAD = 2 * 1024 * 1024
@@ -68,7 +68,7 @@ def server(settings, trained_models, tmp_path_factory) -> Iterator[Server]:
         "FIELDSTREAM_MAX_PAYLOAD_BYTES": str(MAX_PAYLOAD),
         "FIELDSTREAM_LOG_FORMAT": "text",
     }
-    argv = [sys.executable, "-m", "fieldstream", "serve", "--http-port", str(port), "--host", "127.0.0.1"]
+    argv = [sys.executable, "-m", "app", "serve", "--http-port", str(port), "--host", "127.0.0.1"]
     pid = spawn(argv, log, env=env)
     server = Server(f"127.0.0.1:{port}", pid, log)
     try:

@@ -12,11 +12,10 @@ import uuid
 import psutil
 import psycopg2
 import pytest
-from confluent_kafka import Consumer, Producer
 
-from fieldstream.kafka.config import consumer_config, producer_config
+from app.stack.local_stack import LocalStack
+from fieldstream.kafka.clients import new_consumer, new_producer
 from fieldstream.settings import load_settings
-from fieldstream.stack.runner import LocalStack
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +35,7 @@ def test_down_leaves_nothing_running_and_up_finds_earlier_data(tmp_path_factory)
     try:
         settings = load_settings({}, data_dir=stack.data_dir)
         marker = f"restart-{uuid.uuid4().hex[:8]}"
-        producer = Producer(producer_config(settings))
+        producer = new_producer(settings)
         producer.produce("labels.v1", key=marker.encode(), value=b"{}")
         assert producer.flush(15) == 0
         with psycopg2.connect(settings.postgres_dsn) as conn, conn.cursor() as cur:
@@ -64,7 +63,7 @@ def test_down_leaves_nothing_running_and_up_finds_earlier_data(tmp_path_factory)
             cur.execute("SELECT count(*) FROM labels WHERE item_id = %s", (marker,))
             assert cur.fetchone()[0] == 1
         assert marker in _experiment_names(settings.mlflow_tracking_uri)
-        consumer = Consumer(consumer_config(settings, f"g-{marker}"))
+        consumer = new_consumer(settings, f"g-{marker}")
         consumer.subscribe(["labels.v1"])
         found = False
         for _ in range(60):

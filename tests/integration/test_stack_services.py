@@ -221,7 +221,7 @@ def test_stack_init_prepares_services_it_did_not_start(settings, local_stack):
         "FIELDSTREAM_DATA_DIR": str(local_stack.data_dir),
     }
     out = subprocess.run(
-        [sys.executable, "-m", "fieldstream", "stack", "init"],
+        [sys.executable, "-m", "app", "stack", "init"],
         env=env,
         capture_output=True,
         text=True,

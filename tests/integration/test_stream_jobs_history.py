@@ -14,9 +14,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka_reading import consume_until
 from prometheus_client import CollectorRegistry
 
+from app.cli import main
 from feature_store.history import QUERIES, QueryParams, run_query
 from feature_store.online import FeatureRow, RedisOnlineStore
-from fieldstream.cli import main
 from fieldstream.contracts import encode_message, header_value
 from fieldstream.topics import ACTIONS_SPRAY, DEADLETTER, DETECTIONS_AUDIO, DETECTIONS_VISION, LABELS
 from stream_jobs.history.metrics import SinkMetrics

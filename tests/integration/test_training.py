@@ -128,7 +128,7 @@ def test_onnx_parity_and_the_runtime_scores_the_registered_model_as_the_trainer_
 def test_the_gate_rejects_a_degraded_model_and_the_champion_stays(
     champion, degraded, settings, consumer_factory
 ):
-    from training.registry import ModelRegistry
+    from model_contract.registry import ModelRegistry
 
     assert champion["gate"]["passed"], champion["gate"]
     assert degraded["gate"]["passed"] is False
@@ -162,7 +162,7 @@ def test_a_killed_run_resumes_in_the_same_mlflow_run_and_its_better_model_is_pro
     than the 4-epoch champion — passes the gate: the champion alias moves and `promoted` is sent."""
     import mlflow
 
-    from training.registry import ModelRegistry
+    from model_contract.registry import ModelRegistry
 
     args = [*TINY, "--epochs", "8", *REGISTERED]
     env = {
@@ -170,7 +170,7 @@ def test_a_killed_run_resumes_in_the_same_mlflow_run_and_its_better_model_is_pro
         "FIELDSTREAM_DATA_DIR": str(local_stack.data_dir),
         "FIELDSTREAM_LOG_LEVEL": "warning",
     }
-    cmd = [sys.executable, "-m", "fieldstream", "train", "audio", "--json", *args]
+    cmd = [sys.executable, "-m", "app", "train", "audio", "--json", *args]
     log = tmp_path / "killed.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

@@ -59,7 +59,7 @@ def ingestion(settings, tmp_path_factory) -> Iterator[None]:
 def fieldstream(stack_dir, *args: str) -> str:
     env = {**os.environ, "FIELDSTREAM_DATA_DIR": str(stack_dir), "FIELDSTREAM_LOG_LEVEL": "warning"}
     out = subprocess.run(
-        [sys.executable, "-m", "fieldstream", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, f"fieldstream {' '.join(args)} failed:\n{out.stderr[-3000:]}"
     return out.stdout
@@ -96,8 +96,8 @@ def test_a_model_trained_from_an_offline_store_snapshot_is_registered_and_loads_
 
     from feature_store.archive import open_archive
     from inference_workers.runtime import load_runtime
+    from model_contract.detections import decode_detections
     from training.metrics.detection import ImageDetections, ImageGroundTruth, mean_average_precision
-    from training.models.centernet import decode_detections
 
     stack = local_stack.data_dir
     produce = ["produce", "frames", "--width", "320", "--height", "240", "--quiet", "--json"]

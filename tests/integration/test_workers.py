@@ -210,7 +210,7 @@ def test_kill_9_midstream_then_another_worker_still_exactly_once(
     cmd = [
         sys.executable,
         "-m",
-        "fieldstream",
+        "app",
         "worker",
         "vision",
         "--group",
@@ -249,15 +249,15 @@ def test_promotion_midstream_every_detection_names_its_version(
     import mlflow
 
     from fieldstream.model_names import CHAMPION, VISION_MODEL
+    from model_contract.registry import ModelRegistry
     from training.events import model_event, publish_model_event
-    from training.registry import ModelRegistry
 
     tag = _uid()
     registry = ModelRegistry(settings.mlflow_tracking_uri)
     old = registry.by_alias(VISION_MODEL, CHAMPION).version
     worker = _worker(settings, "vision", _new_group(settings, f"swap-{tag}", FRAMES_RAW))
     thread = _run_in_thread(worker)
-    assert worker._watcher is not None and worker._watcher.ready.wait(30)
+    assert worker.model.watcher is not None and worker.model.watcher.ready.wait(30)
     before = publish_frames(producer, [f"swap-{tag}-a"], 10, seed=11)
     downloaded = registry.download(VISION_MODEL, old, tmp_path / "old")
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)

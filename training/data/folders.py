@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from fieldstream.modality import VISION
+from model_contract.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, decode_for_model, log_mel
+from model_contract.spec import ModelSpec
 from training.data.simulated import AudioDataset, VisionDataset
 from training.data.snapshot import HELDOUT, TRAIN, split_groups
-from training.models.spec import ModelSpec
-from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, decode_for_model, log_mel
 
 log = logging.getLogger("fieldstream.train.folders")
 
@@ -50,7 +51,7 @@ def dataset_class_names(task: str, root: str | Path) -> tuple[str, ...]:
 
     root = Path(root)
     try:
-        if task == "vision":
+        if task == VISION.name:
             names = YoloDataset.open(root).names
             if not names:
                 raise DatasetFolderError(f"{root} has no data.yaml with class names")
@@ -71,7 +72,7 @@ def load_folder_datasets(
 ) -> tuple[VisionDataset | AudioDataset, VisionDataset | AudioDataset, dict[str, Any]]:
     """(train, held-out, manifest) of a dataset folder for a model of ``spec``."""
     root = Path(root)
-    if task == "vision":
+    if task == VISION.name:
         return _yolo(root, spec, heldout_fraction, seed)
     return _birdclef(root, spec, heldout_fraction, seed)
 

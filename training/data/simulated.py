@@ -5,10 +5,10 @@ disjoint seeds (:func:`assert_disjoint`; the ``build_*_datasets`` helpers enforc
 score never measures memorised scenes. By convention held-out seeds start at
 :data:`HELDOUT_SEED_BASE`.
 
-- :class:`AudioDataset`: log-mel features computed once with :func:`training.preprocess.log_mel`,
+- :class:`AudioDataset`: log-mel features computed once with :func:`model_contract.preprocess.log_mel`,
   multi-hot species targets; items ``(features (1, n_mels, T), target (K,))``.
 - :class:`VisionDataset`: frames resized once to the model size (uint8) with
-  :func:`training.preprocess.resize_images`; items ``(image (3, H, W), target maps)`` where the
+  :func:`model_contract.preprocess.resize_images`; items ``(image (3, H, W), target maps)`` where the
   maps come from :func:`training.models.centernet.encode_targets`, after optional random flips
   (a top-down view has no preferred left/right or up/down).
 """
@@ -23,17 +23,17 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from producers.field_camera import CLASS_NAMES, FieldCameraConfig, SimulatedFrame, render_dataset
-from producers.soundscape import BASE_SPECIES_IDS, SimulatedChunk, SoundscapeConfig, SoundscapeSimulator
-from training.metrics.detection import ImageGroundTruth
-from training.models.centernet import encode_targets
-from training.preprocess import (
+from model_contract.preprocess import (
     AudioPreprocessConfig,
     VisionPreprocessConfig,
     log_mel,
     normalise_images,
     resize_images,
 )
+from producers.field_camera import CLASS_NAMES, FieldCameraConfig, SimulatedFrame, render_dataset
+from producers.soundscape import BASE_SPECIES_IDS, SimulatedChunk, SoundscapeConfig, SoundscapeSimulator
+from training.metrics.detection import ImageGroundTruth
+from training.models.centernet import encode_targets
 
 HELDOUT_SEED_BASE = 1_000_000
 VISION_FPS = 5.0  # at 6 m/s a 1.2 m-deep frame every 1.2 m: consecutive frames do not overlap

@@ -36,9 +36,11 @@ import numpy as np
 import psycopg2
 
 from feature_store.archive import Archive, open_archive
-from fieldstream.media import decode_audio
-from training.models.spec import ModelSpec
-from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, decode_for_model, log_mel
+from fieldstream.media_decoding import decode_audio
+from fieldstream.modality import AUDIO, VISION
+from model_contract.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, decode_for_model, log_mel
+from model_contract.spec import ModelSpec
+from training.config import SNAPSHOT_BUCKET_S, SNAPSHOT_HELDOUT_FRACTION, SNAPSHOT_SPLIT_SEED
 
 if TYPE_CHECKING:
     from training.data.simulated import AudioDataset, VisionDataset
@@ -50,8 +52,8 @@ TRAIN, HELDOUT = "train", "heldout"
 _DECODE_BATCH = 64  # items decoded at once (bounds memory for long audio snapshots)
 _SOURCE_RANK = "CASE l.source WHEN 'annotator' THEN 0 WHEN 'dataset' THEN 1 ELSE 2 END"
 _MEDIA = {
-    "vision": ("frame", "frames", "frame_id", "NULL::integer AS sample_rate"),
-    "audio": ("chunk", "audio_chunks", "chunk_id", "m.sample_rate"),
+    VISION.name: ("frame", "frames", VISION.id_header, "NULL::integer AS sample_rate"),
+    AUDIO.name: ("chunk", "audio_chunks", AUDIO.id_header, "m.sample_rate"),
 }
 
 
@@ -68,9 +70,9 @@ class SnapshotQuery:
     since: datetime | None = None
     devices: tuple[str, ...] = ()
     limit: int | None = None  # the newest N items (at as_of)
-    seed: int = 0
-    heldout_fraction: float = 0.2
-    bucket_s: int = 60
+    seed: int = SNAPSHOT_SPLIT_SEED
+    heldout_fraction: float = SNAPSHOT_HELDOUT_FRACTION
+    bucket_s: int = SNAPSHOT_BUCKET_S
 
     def __post_init__(self) -> None:
         if self.task not in _MEDIA:
@@ -155,7 +157,7 @@ def query_items(dsn: str, query: SnapshotQuery) -> list[dict[str, Any]]:
             "content_type": ctype,
             "size_bytes": int(size),
         }
-        if query.task == "vision":
+        if query.task == VISION.name:
             item["boxes"] = [{"class_name": b["class_name"], "xyxy": list(b["xyxy"])} for b in boxes or []]
         else:
             item.update(session_id=session, sample_rate=int(rate), species=list(species or []))
@@ -223,7 +225,7 @@ def build_snapshot(dsn: str, archive_url: str, query: SnapshotQuery, out: Path) 
 
 
 def _class_counts(task: str, items: Sequence[dict[str, Any]]) -> dict[str, int]:
-    if task == "vision":
+    if task == VISION.name:
         return dict(sorted(Counter(b["class_name"] for it in items for b in it["boxes"]).items()))
     return dict(sorted(Counter(s for it in items for s in it["species"]).items()))
 

@@ -18,24 +18,24 @@ Boxes are xyxy in any consistent unit (we use normalised 0..1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from training.models.centernet import box_iou
+from model_contract.detections import Detections, box_iou, decode_detections
 
 COCO_IOU_THRESHOLDS: np.ndarray = np.linspace(0.5, 0.95, 10)
 RECALL_POINTS: np.ndarray = np.linspace(0.0, 1.0, 101)
+#: How held-out predictions are decoded for mAP: a low score threshold keeps the whole PR curve.
+EVAL_TOP_K = 100
+EVAL_SCORE_THRESHOLD = 0.01
+EVAL_NMS_IOU = 0.6
 
 
-@dataclass(frozen=True)
-class ImageDetections:
-    """Predictions for one image: ``boxes`` (K, 4) xyxy, ``scores`` (K,), ``classes`` (K,) int."""
-
-    boxes: np.ndarray
-    scores: np.ndarray
-    classes: np.ndarray
+#: Predictions for one image, ``boxes`` (K, 4) xyxy, ``scores`` (K,), ``classes`` (K,) int: what the
+#: runtime's decoding returns (:class:`model_contract.detections.Detections`), scored as it is.
+ImageDetections = Detections
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,21 @@ def mean_average_precision(
         ap=ap,
         iou_thresholds=thresholds,
     )
+
+
+def detections_from_maps(
+    batches: Iterable[Sequence[np.ndarray]],
+    *,
+    top_k: int = EVAL_TOP_K,
+    score_threshold: float = EVAL_SCORE_THRESHOLD,
+    nms_iou: float | None = EVAL_NMS_IOU,
+) -> list[ImageDetections]:
+    """Per-image detections of batches of the detector's head maps ``(heatmap logits, box size,
+    offset)``, decoded as the runtime decodes them (:func:`model_contract.detections.decode_detections`)."""
+    return [
+        det
+        for heat, size, offset in batches
+        for det in decode_detections(
+            heat, size, offset, top_k=top_k, score_threshold=score_threshold, nms_iou=nms_iou
+        )
+    ]

@@ -9,6 +9,7 @@
   score thresholds), equal to ``sklearn.metrics.average_precision_score`` for one class.
 - :func:`padded_cmap`: append ``pad_rows`` rows of ones to both truth and scores, then the macro
   mean of per-class AP (the padding makes every class count and damps classes with few positives).
+- :func:`species_scores`: both from a classifier's logits, as training and the gate report them.
 
 ``y_true`` is (N, K) of 0/1, ``y_score`` (N, K) of any real scores (logits or probabilities).
 """
@@ -85,3 +86,13 @@ def padded_cmap(y_true: np.ndarray, y_score: np.ndarray, pad_rows: int = 5) -> f
     aps = [average_precision(truth[:, c], scores[:, c]) for c in range(k)]
     scored = [a for a in aps if not np.isnan(a)]
     return float(np.mean(scored)) if scored else float("nan")
+
+
+def species_scores(y_true: np.ndarray, logits: np.ndarray) -> dict[str, float]:
+    """``macro_roc_auc`` and ``padded_cmap`` of a classifier's logits (N, K).
+
+    AUC is rank-based: it uses the logits (no float saturation ties); padded cmAP pads with scores
+    of 1, so it needs probabilities (the sigmoid, in float64).
+    """
+    probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    return {"macro_roc_auc": macro_roc_auc(y_true, logits), "padded_cmap": padded_cmap(y_true, probs)}

@@ -1,12 +1,11 @@
-"""Model definitions and their torch-free companions.
+"""The two models (torch) and the target encoding they train against.
 
-- :mod:`.spec` — :class:`~training.models.spec.ModelSpec`: class names, preprocessing config, I/O
-  names and architecture knobs; JSON-ready, stored with every exported model (no torch import).
-- :mod:`.centernet` — numpy target encoding (boxes -> heatmaps) and decoding (head maps -> boxes,
-  3x3 peak picking, class-wise NMS) for the detector; the inference runtime imports this, not torch.
-- :mod:`.vision` — the CenterNet-style crop/weed detector and its loss (torch).
-- :mod:`.audio` — the multi-label species classifier on log-mel spectrograms and its loss (torch).
+- :mod:`.blocks` — what both networks are built from: the conv-BN-ReLU block, the arch knobs check.
+- :mod:`.vision` — the CenterNet-style crop/weed detector, its spec and its loss.
+- :mod:`.audio` — the multi-label species classifier on log-mel spectrograms, its spec and its loss.
+- :mod:`.centernet` — numpy target encoding (boxes -> heatmaps) for the detector (no torch).
 
-This package ``__init__`` imports nothing, so ``training.models.centernet`` / ``.spec`` load without
-torch.
+What a model *is* outside training (its spec, preprocessing, decoding of the detector's maps) is the
+torch-free model contract, :mod:`model_contract`. This package ``__init__`` imports nothing, so
+``training.models.centernet`` loads without torch.
 """

@@ -1,6 +1,6 @@
 """The species classifier: a small CNN on log-mel spectrograms, multi-label (sigmoid + BCE).
 
-Input (N, 1, n_mels, T) from :func:`training.preprocess.log_mel`; output (N, K) logits, one per
+Input (N, 1, n_mels, T) from :func:`model_contract.preprocess.log_mel`; output (N, K) logits, one per
 species. Layout: a conv-BN-ReLU stem, then blocks of 3x3 conv-BN-ReLU, each followed by 2x2
 average pooling (widths ``(16, 32, 64, 128)``; the first blocks have one conv, the last ones two,
 since full-resolution convs dominate the cost on a CPU). The remaining frequency rows are *flattened
@@ -18,8 +18,9 @@ import torch
 from torch import nn
 from torch.nn import functional as fn
 
-from training.models.spec import MULTILABEL, ModelSpec
-from training.preprocess import AudioPreprocessConfig
+from model_contract.preprocess import AudioPreprocessConfig
+from model_contract.spec import MULTILABEL, ModelSpec
+from training.models.blocks import conv_bn_relu, merge_arch
 
 DEFAULT_ARCH: dict[str, Any] = {
     "widths": [16, 32, 64, 128],
@@ -37,10 +38,7 @@ def audio_spec(
 ) -> ModelSpec:
     """The spec of a species classifier over ``class_names``; ``arch`` overrides :data:`DEFAULT_ARCH`."""
     pre = preprocess or AudioPreprocessConfig()
-    unknown = set(arch) - set(DEFAULT_ARCH)
-    if unknown:
-        raise ValueError(f"unknown arch keys {sorted(unknown)}")
-    merged = {**DEFAULT_ARCH, **arch}
+    merged = merge_arch(DEFAULT_ARCH, arch)
     if len(merged["widths"]) != len(merged["convs"]):
         raise ValueError("widths and convs must have the same length")
     if pre.n_mels % (2 ** len(merged["widths"])):
@@ -53,12 +51,6 @@ def audio_spec(
         input_name="log_mel",
         output_names=("logits",),
         arch=merged,
-    )
-
-
-def _cbr(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
     )
 
 
@@ -75,7 +67,7 @@ class SpeciesCNN(nn.Module):
         cin = 1
         for width, count in zip(widths, convs, strict=True):
             for _ in range(count):
-                layers.append(_cbr(cin, width))
+                layers.append(conv_bn_relu(cin, width))
                 cin = width
             layers.append(nn.AvgPool2d(2))
         self.features = nn.Sequential(*layers)

@@ -13,7 +13,7 @@ Why anchor-free (CenterNet: "Objects as Points"):
 The exported graph outputs the raw head maps (``heatmap_logits``, ``box_size``, ``center_offset``),
 not decoded boxes: the graph stays free of TopK/gather/NMS ops with data-dependent shapes, parity
 checks compare dense tensors, the runtime can change K, score threshold and NMS without a re-export,
-and decoding the small maps in numpy (:mod:`training.models.centernet`) costs well under a millisecond.
+and decoding the small maps in numpy (:mod:`model_contract.detections`) costs well under a millisecond.
 
 Architecture: conv-BN-ReLU backbone down to stride 32 (widths ``(16, 24, 48, 96, 128)`` by default),
 an FPN-style top-down path with lateral 1x1 convs back to stride 4, and three 3x3+1x1 heads.
@@ -29,8 +29,9 @@ import torch
 from torch import nn
 from torch.nn import functional as fn
 
-from training.models.spec import DETECTION, ModelSpec
-from training.preprocess import VisionPreprocessConfig
+from model_contract.preprocess import VisionPreprocessConfig
+from model_contract.spec import DETECTION, ModelSpec
+from training.models.blocks import conv_bn_relu, merge_arch
 
 CLASS_NAMES: tuple[str, ...] = ("crop", "weed")
 OUTPUT_NAMES: tuple[str, ...] = ("heatmap_logits", "box_size", "center_offset")
@@ -48,9 +49,7 @@ def vision_spec(
     pre = preprocess or VisionPreprocessConfig()
     if pre.input_width % 32 or pre.input_height % 32:
         raise ValueError("the detector needs input width and height divisible by 32")
-    unknown = set(arch) - set(DEFAULT_ARCH)
-    if unknown:
-        raise ValueError(f"unknown arch keys {sorted(unknown)}")
+    merged = merge_arch(DEFAULT_ARCH, arch)
     return ModelSpec(
         name=name,
         task=DETECTION,
@@ -59,18 +58,12 @@ def vision_spec(
         input_name="images",
         output_names=OUTPUT_NAMES,
         output_stride=4,
-        arch={**DEFAULT_ARCH, **arch},
-    )
-
-
-def _cbr(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+        arch=merged,
     )
 
 
 def _head(cin: int, mid: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(_cbr(cin, mid), nn.Conv2d(mid, cout, 1))
+    return nn.Sequential(conv_bn_relu(cin, mid), nn.Conv2d(mid, cout, 1))
 
 
 class CenterNetDetector(nn.Module):
@@ -83,13 +76,13 @@ class CenterNetDetector(nn.Module):
             raise ValueError("CenterNetDetector needs a detection spec with output_stride 4")
         w1, w2, w3, w4, w5 = spec.arch["widths"]
         neck, head = int(spec.arch["neck"]), int(spec.arch["head"])
-        self.stem = _cbr(3, w1, 2)  # /2
-        self.stage4 = nn.Sequential(_cbr(w1, w2, 2), _cbr(w2, w2))  # /4
-        self.stage8 = nn.Sequential(_cbr(w2, w3, 2), _cbr(w3, w3))  # /8
-        self.stage16 = nn.Sequential(_cbr(w3, w4, 2), _cbr(w4, w4))  # /16
-        self.stage32 = nn.Sequential(_cbr(w4, w5, 2), _cbr(w5, w5))  # /32
+        self.stem = conv_bn_relu(3, w1, 2)  # /2
+        self.stage4 = nn.Sequential(conv_bn_relu(w1, w2, 2), conv_bn_relu(w2, w2))  # /4
+        self.stage8 = nn.Sequential(conv_bn_relu(w2, w3, 2), conv_bn_relu(w3, w3))  # /8
+        self.stage16 = nn.Sequential(conv_bn_relu(w3, w4, 2), conv_bn_relu(w4, w4))  # /16
+        self.stage32 = nn.Sequential(conv_bn_relu(w4, w5, 2), conv_bn_relu(w5, w5))  # /32
         self.lateral = nn.ModuleList(nn.Conv2d(c, neck, 1) for c in (w2, w3, w4, w5))
-        self.smooth = nn.ModuleList(_cbr(neck, neck) for _ in range(3))
+        self.smooth = nn.ModuleList(conv_bn_relu(neck, neck) for _ in range(3))
         self.heat = _head(neck, head, spec.num_classes)
         self.size = _head(neck, head, 2)
         self.offset = _head(neck, head, 2)

@@ -1,5 +1,7 @@
 """Do the commands that the images run exist in ``fieldstream --help``?
 
+The parser is the root CLI's own (:func:`app.cli.build_parser`): the stack and demo commands plus
+every component's, found through the ``fieldstream.commands`` entry points of the installed project.
 A command group that is not registered yet (being built) is *pending*: its only check is that the
 image's entrypoint is ``fieldstream``. Once registered, the full argument list must parse.
 """
@@ -11,15 +13,22 @@ import contextlib
 import functools
 import io
 
-from fieldstream.cli import build_parser
+from app.cli import build_parser
 
 #: The image names that run FieldStream's CLI as their entrypoint (docker/Dockerfile, .gpu).
 CLI_IMAGES = ("fieldstream/fieldstream", "fieldstream/fieldstream-gpu")
 
 
+#: ``python -m MODULE`` runs the CLI for these (``python -m fieldstream`` is gone: the kernel has no CLI)
+CLI_MODULES = ("app",)
+
+
 @functools.cache
 def _parser() -> argparse.ArgumentParser:
-    return build_parser()
+    try:
+        return build_parser()
+    except SystemExit as exc:  # no entry points: the project is not installed
+        raise AssertionError(f"the root CLI cannot be built: {exc}") from exc
 
 
 def registered_commands() -> set[str]:
@@ -31,12 +40,12 @@ def registered_commands() -> set[str]:
 
 def cli_args(command: list[str] | None, args: list[str] | None) -> list[str]:
     """The arguments ``fieldstream`` receives from a container's command/args (entrypoint kept when
-    there is no command; ``torchrun ... -m fieldstream ARGS`` unwrapped)."""
+    there is no command; ``python ... -m app ARGS`` unwrapped)."""
     command, args = list(command or []), list(args or [])
     if not command:
         return args
     full = command + args
-    if "-m" in full and full[full.index("-m") + 1] == "fieldstream":
+    if "-m" in full and full[full.index("-m") + 1] in CLI_MODULES:
         return full[full.index("-m") + 2 :]
     if full[0] == "fieldstream":
         return full[1:]

@@ -1,5 +1,6 @@
 """docker-compose.yml: valid by the Compose Specification's schema, our services run commands that
-exist, everything waits for what it needs, and no secret is committed."""
+exist, everything waits for what it needs (a FieldStream service is healthy once ready), and no
+secret is committed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import pytest
 from deploy_cli import CLI_IMAGES, check, cli_args, image_name
 from deploy_compose import compose_errors, load_compose
+from deploy_health import compose_probe_paths
 from deploy_render import ROOT
 from deploy_secrets import REQUIRED_PASSWORD, compose_secret_problems
 
@@ -86,6 +88,24 @@ def test_long_running_services_have_healthchecks_and_wait_for_health():
             deps = SERVICES[name]["depends_on"]
             assert deps["topic-init"]["condition"] == "service_completed_successfully"
             assert deps["kafka" if "kafka" in deps else "timescaledb"]["condition"] == "service_healthy"
+
+
+def test_our_healthchecks_mean_ready():
+    """depends_on: service_healthy waits for a service that takes work: /readyz, never /healthz."""
+    checked = set()
+    for name, service in OURS.items():
+        paths = compose_probe_paths(service.get("healthcheck", {}))
+        if paths:
+            assert paths == ["/readyz"], name
+            checked.add(name)
+    assert {"worker-vision", "worker-audio", "agents", "history-sink"} <= checked
+    assert compose_probe_paths(SERVICES["serve"]["healthcheck"]) == []  # KServe: its own /v2/health
+
+
+def test_a_liveness_healthcheck_is_caught():
+    live = {"test": ["CMD", "python", "-c", "urlopen('http://127.0.0.1:9100/healthz', timeout=3)"]}
+    assert compose_probe_paths(live) == ["/healthz"]
+    assert compose_probe_paths({"test": "curl -f http://localhost:9100/readyz?x=1"}) == ["/readyz"]
 
 
 def test_topic_init_runs_the_generated_script():

@@ -63,6 +63,19 @@ def test_what_the_images_copy_exists(name):
 
 
 @pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu", "Dockerfile.flink"])
+def test_images_copy_every_package_the_project_installs(name):
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in include["include"]}
+    assert {"fieldstream", "model_contract", "app"} <= packages
+    copied = {
+        args.split()[0].rstrip("/")
+        for word, args in instructions(_text(name))
+        if word == "COPY" and "--from" not in args
+    }
+    assert packages <= copied, f"{name} does not COPY {sorted(packages - copied)}"
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu", "Dockerfile.flink"])
 def test_images_ship_the_topic_and_schema_declarations(name):
     text = _text(name)
     assert "kafka/topics.yaml" in text and "kafka/schemas" in text

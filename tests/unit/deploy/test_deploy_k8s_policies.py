@@ -1,6 +1,6 @@
 """What every FieldStream pod must have on a cluster, and what must agree between objects:
-commands that exist, secrets only by reference, resources, probes, Prometheus annotations, KEDA
-triggers that match the workers' consumer groups and the topics' partitions."""
+commands that exist, secrets only by reference, resources, probes (one meaning of health), Prometheus
+annotations, KEDA triggers that match the workers' consumer groups and the topics' partitions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import copy
 
 import pytest
 import yaml
-from deploy_cli import CLI_IMAGES, check, cli_args, image_name
+from deploy_cli import CLI_IMAGES, check, cli_args, image_name, registered_commands
+from deploy_health import k8s_probe_problems, serves_health
 from deploy_pods import arg_after, containers, pod_annotations, pod_specs
 from deploy_render import K8S, ROOT, find, one, rendered
 from deploy_secrets import k8s_secret_problems
@@ -65,6 +66,32 @@ def test_containers_have_requests_limits_and_probes(target):
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_our_probes_on_the_metrics_port_mean_live_and_ready(target):
+    checked = set()
+    for obj in rendered(target):
+        for container in containers(obj):
+            if image_name(container.get("image", "")) in CLI_IMAGES and serves_health(container):
+                where = f"{obj['kind']}/{obj['metadata']['name']}/{container['name']}"
+                assert k8s_probe_problems(container) == [], where
+                checked.add(obj["metadata"]["name"])
+    assert {"worker-vision", "worker-audio", "agents", "history-sink"} <= checked
+
+
+def test_a_probe_with_another_meaning_is_caught():
+    old = {
+        "ports": [{"name": "metrics", "containerPort": 9100}],
+        "readinessProbe": {"httpGet": {"path": "/healthz", "port": "metrics"}},
+        "livenessProbe": {"tcpSocket": {"port": "metrics"}},
+    }
+    assert k8s_probe_problems(old) == ["livenessProbe: must GET /healthz", "readinessProbe: must GET /readyz"]
+    elsewhere = {"livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}}}
+    assert k8s_probe_problems(elsewhere) == [
+        "livenessProbe: not on the metrics port",
+        "readinessProbe: missing",
+    ]
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_our_services_are_scraped_by_prometheus(target):
     for obj in rendered(target):
         if obj["kind"] not in (*LONG_RUNNING, "FlinkDeployment"):
@@ -106,6 +133,17 @@ def test_a_wrong_command_is_caught():
     with pytest.raises(AssertionError, match="not the fieldstream CLI"):
         cli_args(["python"], ["-m", "http.server"])
     assert check(["no-such-command"]) == "pending"
+
+
+def test_commands_are_checked_against_the_root_cli_and_its_components():
+    # the root's own commands and those the components register through entry points
+    assert {"stack", "demo", "produce", "features", "history", "worker", "serve", "train"} <= (
+        registered_commands()
+    )
+    assert cli_args(["python", "-m", "app"], ["worker", "vision"]) == ["worker", "vision"]
+    assert cli_args(["fieldstream"], ["serve"]) == ["serve"]
+    with pytest.raises(AssertionError, match="not the fieldstream CLI"):
+        cli_args(["python", "-m", "fieldstream"], ["serve"])  # the kernel has no __main__
 
 
 @pytest.mark.parametrize("target", TARGETS)

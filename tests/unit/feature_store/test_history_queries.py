@@ -11,7 +11,7 @@ import pytest
 
 from feature_store.history import QUERIES, QueryParams, build_query, render
 from feature_store.timescale.migrate import MIGRATIONS_DIR
-from fieldstream.cli.history_commands import parse_time
+from stream_jobs.cli.history import parse_time
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 T1 = datetime(2026, 5, 1, 11, 0, tzinfo=UTC)

@@ -14,14 +14,14 @@ import pytest
 from kserve.errors import InvalidInput, ModelNotReady
 from kserve.protocol.infer_type import InferInput, InferRequest
 
-from fieldstream.media import decode_image
+from fieldstream.media_decoding import decode_image
 from inference_workers.serving.inputs import MediaBatch, PayloadTooLarge, TensorBatch, read_tensor
 from inference_workers.serving.limits import BodyLimit, max_body_bytes
 from inference_workers.serving.model import FieldStreamModel
 from inference_workers.serving.protocol import binary_media_request, parse_request
+from model_contract.preprocess import VisionPreprocessConfig
+from model_contract.spec import DETECTION, ModelSpec
 from producers.field_camera import FieldCameraConfig, FieldCameraSimulator, encode_jpeg
-from training.models.spec import DETECTION, ModelSpec
-from training.preprocess import VisionPreprocessConfig
 
 SPEC = ModelSpec(
     name="vision-detector",
@@ -237,7 +237,7 @@ def test_the_body_limit_leaves_room_for_one_base64_element():
 def test_the_follower_catches_up_with_the_registrys_champion(monkeypatch):
     from fieldstream.settings import load_settings
     from inference_workers.serving.follow import ChampionFollower
-    from training.registry import ModelRegistry, ModelVersionInfo
+    from model_contract.registry import ModelRegistry, ModelVersionInfo
 
     champion: list[str | Exception] = ["4"]
 

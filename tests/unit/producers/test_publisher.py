@@ -11,8 +11,8 @@ from fieldstream.contracts import KafkaRecord
 from fieldstream.settings import load_settings
 from fieldstream.topics import FRAMES_RAW, LABELS
 from producers.errors import PublishInterruptedError
+from producers.publish_loop import Outgoing, publish_all, take
 from producers.publisher import MediaPublisher
-from producers.runner import Outgoing, publish_all, take
 from producers.shutdown import StopSignal
 from producers.summary import SkippedInput
 

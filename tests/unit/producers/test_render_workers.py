@@ -11,17 +11,19 @@ from itertools import islice
 import pytest
 from fake_kafka import FakeMessage
 
-from fieldstream.cli import build_parser
+from app.cli import build_parser
 from fieldstream.settings import load_settings
 from fieldstream.topics import FRAMES_RAW, LABELS
-from producers import render_workers
+from producers import config, render_workers
+from producers.device_runs import FrameRun
 from producers.errors import WorkerError
 from producers.process_pool import OrderedProcessPool
+from producers.publish_loop import publish_all
 from producers.publisher import MediaPublisher
-from producers.render_workers import block_frames, default_render_workers
-from producers.runner import Outgoing, publish_all
+from producers.records import Outgoing
+from producers.render_workers import block_frames, default_render_workers, pooled_frames
 from producers.shutdown import StopSignal
-from producers.simulated import FrameBlock, FrameRun, frame_blocks, interleave, simulated_frames
+from producers.simulated import simulated_records
 
 SMALL = FrameRun(
     devices=3, device_prefix="w", count=21, width=160, height=120, seed=9, start_time_ms=1_790_000_000_000
@@ -40,33 +42,14 @@ def _flat(items: list[Outgoing]) -> list[tuple]:
     ]
 
 
-def test_frame_blocks_go_row_by_row_and_the_last_row_is_short() -> None:
-    blocks = list(frame_blocks(2, 5, 2))
-    assert blocks == [
-        FrameBlock(0, 0, 2),
-        FrameBlock(1, 0, 2),
-        FrameBlock(0, 2, 2),
-        FrameBlock(1, 2, 2),
-        FrameBlock(0, 4, 1),
-        FrameBlock(1, 4, 1),
-    ]
-    assert list(islice(frame_blocks(1, None, 3), 3)) == [FrameBlock(0, s, 3) for s in (0, 3, 6)]
-    assert list(frame_blocks(3, 0, 4)) == []
-
-
-def test_interleave_puts_rows_back_in_round_robin_order() -> None:
-    rows = [["a0", "a1"], ["b0", "b1"], ["a2"], ["b2"]]  # blocks of devices a, b: frames 0-1, then 2
-    assert list(interleave(rows, 2)) == ["a0", "b0", "a1", "b1", "a2", "b2"]
-
-
 def test_block_size_bounds_the_pixels_in_flight() -> None:
     assert block_frames(1, 640, 480) == 32
     assert block_frames(4, 640, 480) == 8
     assert block_frames(100, 640, 480) == render_workers.MIN_BLOCK_FRAMES  # tile reuse inside a block
     assert block_frames(1, 4096, 4096) == 1  # huge frames: one at a time
-    assert 1 <= default_render_workers() <= render_workers.MAX_DEFAULT_RENDER_WORKERS
-    assert default_render_workers(None) == default_render_workers(render_workers.MIN_POOLED_FRAMES)
-    assert default_render_workers(render_workers.MIN_POOLED_FRAMES - 1) == 1  # start-up not won back
+    assert 1 <= default_render_workers() <= config.MAX_DEFAULT_RENDER_WORKERS
+    assert default_render_workers(None) == default_render_workers(config.MIN_POOLED_FRAMES)
+    assert default_render_workers(config.MIN_POOLED_FRAMES - 1) == 1  # start-up not won back
 
 
 def test_render_workers_must_be_positive() -> None:
@@ -81,8 +64,8 @@ def test_two_workers_give_the_same_records_as_one(monkeypatch: pytest.MonkeyPatc
     # workers, so every device hops between workers and the last row is short.
     monkeypatch.setattr(render_workers, "ROW_PIXELS", 10 * 160 * 120)
     assert block_frames(SMALL.devices, SMALL.width, SMALL.height) == 8
-    one = list(simulated_frames(SMALL))
-    two = list(simulated_frames(replace(SMALL, render_workers=2)))
+    one = list(simulated_records(SMALL))
+    two = list(simulated_records(replace(SMALL, render_workers=2)))
     assert len(one) == len(two) == 3 * 21
     assert _flat(two) == _flat(one)
     assert [i.record.key for i in two[:4]] == [b"w-0", b"w-1", b"w-2", b"w-0"]
@@ -122,7 +105,7 @@ def test_an_early_stop_shuts_the_pool_down_before_the_flush() -> None:
             stop.set()
 
     run = replace(SMALL, count=None, render_workers=2)  # endless: only the stop ends it
-    source = simulated_frames(run, should_stop=stop.is_set)
+    source = simulated_records(run, should_stop=stop.is_set)
     summary = publish_all("frames", source, _instant_publisher(on_produce), stop=stop)
     assert summary.stopped_by == "requested" and summary.ok
     assert summary.stats.topics[FRAMES_RAW].sent == summary.stats.topics[LABELS].sent == 5
@@ -132,12 +115,12 @@ def test_an_early_stop_shuts_the_pool_down_before_the_flush() -> None:
 def test_a_stop_during_the_workers_start_up_ends_the_frames_at_once() -> None:
     stop = StopSignal()
     stop.set()
-    assert list(simulated_frames(replace(SMALL, render_workers=2), should_stop=stop.is_set)) == []
+    assert list(simulated_records(replace(SMALL, render_workers=2), should_stop=stop.is_set)) == []
     assert not _workers_alive()
 
 
 def test_closing_the_frames_early_shuts_the_pool_down() -> None:
-    frames = simulated_frames(replace(SMALL, count=None, render_workers=2))
+    frames = simulated_records(replace(SMALL, count=None, render_workers=2))
     assert len(list(islice(frames, 4))) == 4
     assert len(_workers_alive()) == 2
     frames.close()
@@ -158,4 +141,10 @@ def test_a_failing_worker_raises_with_its_traceback() -> None:
         pytest.raises(WorkerError, match="invalid literal for int"),
     ):
         list(pool.ordered([1, 2], window=2))
+    assert not _workers_alive()
+
+
+def test_bad_options_fail_before_any_worker_starts() -> None:
+    with pytest.raises(ValueError, match="jpeg_quality"):
+        next(pooled_frames(replace(SMALL, jpeg_quality=0, render_workers=2)))
     assert not _workers_alive()

@@ -9,12 +9,12 @@ import itertools
 import numpy as np
 import pytest
 
+from fieldstream.modality import AUDIO_SAMPLE_RATE
+from producers.config import AUDIO_CHUNK_SAMPLES
 from producers.soundscape import (
     BASE_SPECIES_IDS,
-    CHUNK_SAMPLES,
     DRIFT_SPECIES_IDS,
     MIN_PART_S,
-    SAMPLE_RATE,
     SPECIES,
     SimulatedChunk,
     SoundscapeConfig,
@@ -26,7 +26,7 @@ from producers.soundscape import (
 )
 from producers.soundscape.rng import derive_rng
 
-SR = SAMPLE_RATE
+SR = AUDIO_SAMPLE_RATE
 
 
 def _band_energy(x: np.ndarray, band: tuple[float, float]) -> float:
@@ -96,7 +96,7 @@ def test_chunk_format_ids_and_times() -> None:
     assert [c.captured_at_ms - cfg.start_time_ms for c in chunks] == [5000 * i for i in range(6)]
     for c in chunks:
         assert c.device_id == "rec-9" and c.sample_rate == SR == 32000
-        assert c.waveform.dtype == np.float32 and c.waveform.shape == (CHUNK_SAMPLES,) == (160000,)
+        assert c.waveform.dtype == np.float32 and c.waveform.shape == (AUDIO_CHUNK_SAMPLES,) == (160000,)
         assert c.species == tuple(sorted(set(c.species))) == tuple(sorted({e.species_id for e in c.calls}))
         assert c.ambient and all(b in ("wind", "rain", "stream", "insects") for b in c.ambient)
     assert len(list(SoundscapeSimulator(cfg).chunks(4))) == 4
@@ -113,7 +113,7 @@ def test_every_labelled_call_is_audible_in_its_chunk(audited: list[SimulatedChun
         np.testing.assert_array_equal(chunk.waveform, chunk.ambient_part + chunk.calls_part)
         for event in chunk.calls:
             a, b = round(event.start_s * SR), round(event.end_s * SR)
-            assert 0 <= a < b <= CHUNK_SAMPLES
+            assert 0 <= a < b <= AUDIO_CHUNK_SAMPLES
             band = get_species(event.species_id).band
             ambient = _band_energy(chunk.ambient_part[a:b], band)
             total = _band_energy(chunk.waveform[a:b], band)
@@ -134,7 +134,7 @@ def test_unlabelled_chunks_and_spans_hold_no_call(audited: list[SimulatedChunk])
         np.testing.assert_array_equal(chunk.waveform, chunk.ambient_part)
     for chunk in audited:  # call audio only where a labelled event is
         assert chunk.calls_part is not None
-        covered = np.zeros(CHUNK_SAMPLES, dtype=bool)
+        covered = np.zeros(AUDIO_CHUNK_SAMPLES, dtype=bool)
         for event in chunk.calls:
             covered[round(event.start_s * SR) : round(event.end_s * SR)] = True
         assert not np.any(chunk.calls_part[~covered])
@@ -265,7 +265,7 @@ def test_species_pool_restricts_labels() -> None:
 def test_wav_round_trip_within_pcm16_quantisation() -> None:
     chunk = SoundscapeSimulator(SoundscapeConfig(seed=2)).render_chunk(1)
     data = encode_wav(chunk.waveform, chunk.sample_rate)
-    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) == 44 + 2 * CHUNK_SAMPLES
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) == 44 + 2 * AUDIO_CHUNK_SAMPLES
     decoded, rate = decode_audio(data)
     assert rate == SR and decoded.dtype == np.float32 and decoded.shape == chunk.waveform.shape
     assert np.max(np.abs(decoded - chunk.waveform)) <= 0.5 / 32768 + 1e-7

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
-
-import pytest
-from prometheus_client import CollectorRegistry, Counter
 
 from stream_jobs.history.rows import MAPPINGS, label_row, spray_row, utc, vision_row
 from stream_jobs.history.writer import upsert_statement
-from stream_jobs.service import HealthServer
 
 MODEL = {"name": "weednet", "version": "3"}
 
@@ -94,21 +88,3 @@ def test_upsert_statement_updates_everything_but_the_key():
     assert "ON CONFLICT" in text and "DO UPDATE SET" in text and "EXCLUDED" in text
     only_key = upsert_statement("t", ["a"], ("a",))
     assert "DO NOTHING" in repr(only_key)
-
-
-def test_health_server_answers_liveness_readiness_and_metrics():
-    registry = CollectorRegistry()
-    Counter("fieldstream_test_total", "a test counter", registry=registry).inc(3)
-    state = {"ready": False}
-    server = HealthServer(0, registry, live=lambda: True, ready=lambda: state["ready"]).start()
-    base = f"http://127.0.0.1:{server.port}"
-    try:
-        assert urllib.request.urlopen(f"{base}/healthz").status == 200
-        with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(f"{base}/readyz")
-        assert err.value.code == 503
-        state["ready"] = True
-        assert urllib.request.urlopen(f"{base}/readyz").status == 200
-        assert "fieldstream_test_total 3.0" in urllib.request.urlopen(f"{base}/metrics").read().decode()
-    finally:
-        server.stop()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from fieldstream.cli import build_parser
+from app.cli import build_parser
 from fieldstream.paths import PROJECT_ROOT
 from stream_jobs.features.job import cluster_arg_parser
 

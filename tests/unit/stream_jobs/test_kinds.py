@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -10,8 +11,11 @@ from PIL import Image
 
 from feature_store.features import AUDIO_FEATURE_NAMES, FRAME_FEATURE_NAMES, audio_features, frame_features
 from fieldstream.contracts import AudioRecord, FrameRecord, encode_audio, encode_frame
+from fieldstream.modality import AUDIO as AUDIO_MODALITY
+from fieldstream.modality import MODALITIES, VISION
 from producers.soundscape import encode_wav
-from stream_jobs.features.kinds import AUDIO, FRAMES, headers_from_columns, score_batch
+from stream_jobs.features.config import Kind
+from stream_jobs.features.kinds import AUDIO, FRAMES, KINDS, headers_from_columns, score_batch
 
 NOW = 1_790_000_000_000
 
@@ -102,3 +106,28 @@ def test_headers_come_back_from_one_column_per_name():
         [("schema", b"frame.v1")],
     ]
     assert headers_from_columns((), []) == []
+
+
+def test_each_stream_is_the_feature_view_of_its_modality():
+    assert (FRAMES.modality, AUDIO.modality) == (VISION, AUDIO_MODALITY)
+    assert set(KINDS) == {m.view for m in MODALITIES.values()} == set(get_args(Kind))
+    for view, kind in KINDS.items():
+        assert kind.name == view and kind.header_names == kind.modality.header_names
+    assert (FRAMES.sessions, AUDIO.sessions) == (False, True)
+
+
+def test_one_decoder_reads_either_modality_into_the_same_metadata_fields():
+    [frame] = _score(FRAMES, [_frame(0, _jpeg(1))])
+    assert (frame.item_id, frame.session_id, frame.sample_rate, frame.boom_offset_m) == (
+        "f0",
+        None,
+        None,
+        None,
+    )
+    [chunk] = _score(AUDIO, [_chunk(0, np.zeros(32_000, dtype=np.float32))])
+    assert (chunk.item_id, chunk.session_id, chunk.speed_mps, chunk.content_type) == (
+        "c0",
+        "s1",
+        None,
+        "audio/wav",
+    )

@@ -3,14 +3,10 @@
 import numpy as np
 import pytest
 
+from model_contract.detections import box_iou, decode_detections, nms
 from training.metrics import ImageDetections, ImageGroundTruth
 from training.metrics.detection import mean_average_precision
-from training.models.centernet import (
-    box_iou,
-    decode_detections,
-    encode_targets,
-    nms,
-)
+from training.models.centernet import encode_targets
 
 OUT_H, OUT_W = 48, 64
 

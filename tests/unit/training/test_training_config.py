@@ -1,12 +1,18 @@
 """TrainConfig, the CLI that builds it, the run's gate policy, and what --resume picks up."""
 
+import subprocess
+import sys
+from datetime import UTC, datetime
+
 import pytest
 import torch
 
-from fieldstream.cli import build_parser
-from fieldstream.cli.train_commands import build_config
+from app.cli import build_parser
+from fieldstream.modality import MODALITIES, NAMES
 from training.checkpoint import Checkpoint, save_checkpoint
-from training.config import DEFAULTS, TrainConfig
+from training.cli.train import build_config
+from training.config import DEFAULTS, MODEL_NAMES, TASK_MODELS, TASKS, TrainConfig
+from training.data.snapshot import SnapshotQuery
 from training.ddp import _resume_state
 from training.gate import AUDIO_GATE, VISION_GATE
 from training.tasks import gate_policy
@@ -95,3 +101,29 @@ def test_resume_loads_an_unfinished_run_and_starts_over_after_a_finished_one(tmp
     state.finished = True
     save_checkpoint(path, state, model, optimizer, scheduler)
     assert _resume_state(config, path, *_parts()).mlflow_run_id is None
+
+
+def test_tasks_are_the_modalities_and_the_cli_shows_the_configs_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDSTREAM_DATA_DIR", str(tmp_path))
+    assert TASKS == NAMES and set(DEFAULTS) == set(TASK_MODELS) == set(MODALITIES)
+    assert {t: MODEL_NAMES[t] for t in TASKS} == {m.name: m.model_name for m in MODALITIES.values()}
+    args = build_parser().parse_args(["train", "vision"])
+    assert (args.seed, args.patience, args.heldout_fraction, args.int8_max_drop) == (
+        TrainConfig.train_seed,
+        TrainConfig.patience,
+        TrainConfig.heldout_fraction,
+        TrainConfig.int8_max_drop,
+    )
+    snap = build_parser().parse_args(["train", "snapshot", "vision", "--out", "x.json"])
+    query = SnapshotQuery("vision", datetime.now(UTC))
+    assert (snap.split_seed, snap.heldout_fraction, snap.bucket_s) == (
+        query.seed,
+        query.heldout_fraction,
+        query.bucket_s,
+    )
+
+
+def test_the_train_commands_import_no_torch_numpy_or_mlflow():
+    code = "import sys, training.cli; print(sorted({'torch', 'numpy', 'mlflow'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

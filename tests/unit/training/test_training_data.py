@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from model_contract.detections import decode_detections
+from model_contract.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, log_mel, prepare_images
+from model_contract.spec import ModelSpec
 from producers.field_camera import Box
 from training.data.simulated import (
     assert_disjoint,
@@ -13,10 +16,7 @@ from training.data.simulated import (
     build_vision_datasets,
     vision_dataset_from_frames,
 )
-from training.models.centernet import decode_detections
-from training.models.spec import ModelSpec
 from training.models.vision import vision_spec
-from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, log_mel, prepare_images
 
 
 @pytest.fixture(scope="module")

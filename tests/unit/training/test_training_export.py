@@ -8,6 +8,9 @@ import pytest
 import torch
 
 from inference_workers.runtime.loading import load_runtime
+from model_contract.metadata import PRECISION_METADATA_KEY
+from model_contract.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, log_mel, prepare_images
+from model_contract.spec import ModelSpec
 from training.export import (
     ParityError,
     build_tensorrt_engine,
@@ -18,9 +21,7 @@ from training.export import (
     read_spec_metadata,
 )
 from training.models.audio import audio_spec, build_audio_model
-from training.models.spec import PRECISION_METADATA_KEY, ModelSpec
 from training.models.vision import build_vision_model, vision_spec
-from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig, log_mel, prepare_images
 
 TINY_VISION = VisionPreprocessConfig(64, 64)
 TINY_AUDIO = AudioPreprocessConfig(clip_seconds=0.5, n_mels=32, hop_length=256)

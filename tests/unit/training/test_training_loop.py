@@ -6,12 +6,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from model_contract.preprocess import AudioPreprocessConfig, VisionPreprocessConfig
 from training.data.simulated import AudioDataset, VisionDataset
 from training.loop import evaluate_audio, evaluate_vision, train_epoch
 from training.models.audio import MultiLabelLoss, audio_spec, build_audio_model
 from training.models.centernet import encode_targets
 from training.models.vision import CenterNetLoss, build_vision_model, count_parameters, vision_spec
-from training.preprocess import AudioPreprocessConfig, VisionPreprocessConfig
 
 TINY_VISION = VisionPreprocessConfig(64, 64)
 TINY_AUDIO = AudioPreprocessConfig(clip_seconds=0.5, n_mels=32, hop_length=256)

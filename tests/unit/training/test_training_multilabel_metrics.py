@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.metrics import average_precision, macro_roc_auc, padded_cmap, roc_auc
+from training.metrics import average_precision, macro_roc_auc, padded_cmap, roc_auc, species_scores
 
 
 def test_roc_auc_hand_worked():
@@ -69,3 +69,14 @@ def test_agrees_with_sklearn_on_random_cases_with_ties():
         sp = np.vstack([s, np.ones((5, k))])
         ref_cmap = sklearn_metrics.average_precision_score(yp, sp, average="macro")
         assert padded_cmap(y, s) == pytest.approx(ref_cmap, abs=1e-12)
+
+
+def test_species_scores_rank_the_logits_and_pad_the_probabilities():
+    rng = np.random.default_rng(3)
+    truth = (rng.random((20, 4)) < 0.4).astype(np.float32)
+    logits = rng.normal(0, 3, (20, 4)).astype(np.float32)
+    probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    assert species_scores(truth, logits) == {
+        "macro_roc_auc": macro_roc_auc(truth, logits),
+        "padded_cmap": padded_cmap(truth, probs),
+    }

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fieldstream.media import MediaDecodeError, decode_image
-from training.preprocess import (
+from fieldstream.media_decoding import MediaDecodeError, decode_image
+from model_contract.preprocess import (
     AudioPreprocessConfig,
     VisionPreprocessConfig,
     decode_for_model,
@@ -18,7 +18,7 @@ from training.preprocess import (
     prepare_images,
     resize_images,
 )
-from training.preprocess.audio import mel_centres, power_spectrogram
+from model_contract.preprocess.audio import mel_centres, power_spectrogram
 
 
 def _images(n=3, h=48, w=64, seed=0):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from feature_store.archive import LocalArchive, MediaItem
+from model_contract.preprocess import log_mel, resize_images
 from producers.field_camera import FieldCameraConfig, FieldCameraSimulator
 from producers.soundscape import BASE_SPECIES_IDS, SoundscapeConfig, SoundscapeSimulator
 from training.data import snapshot
@@ -24,7 +25,6 @@ from training.data.snapshot import (
 )
 from training.models.audio import audio_spec
 from training.models.vision import vision_spec
-from training.preprocess import log_mel, resize_images
 
 AS_OF = datetime(2026, 5, 1, 12, tzinfo=UTC)
 

@@ -1,5 +1,0 @@
-import sys
-
-from fieldstream.cli import main
-
-sys.exit(main())

@@ -1,1 +1,0 @@
-"""The local stack: real services (Kafka, PostgreSQL, Redis, MLflow) as local processes."""
